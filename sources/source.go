@@ -1,0 +1,67 @@
+// Package sources defines what every ticket-system source implements, and
+// the registry that maps a configuration's `type:` to a constructor. Each
+// system lives in its own sub-package with the same shape.
+package sources
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/support-sla/support_sla_exporter/sla"
+	"github.com/support-sla/support_sla_exporter/strictyaml"
+)
+
+// Source reads cases from one ticket system.
+type Source interface {
+	// Sync brings the caller's view of the source up to date. With an
+	// empty cursor it returns every case the SLA needs (all open cases and
+	// those resolved since the start of the previous month) with Full set;
+	// with the cursor of the last batch it may return only what changed
+	// since. A returned error means the poll failed and the caller keeps
+	// its last good cases.
+	Sync(ctx context.Context, cursor string) (Batch, error)
+	// Window returns every case that was open at any time in [from, to):
+	// created before to and not resolved before from. The monthly report
+	// uses it for past months.
+	Window(ctx context.Context, from, to time.Time) ([]sla.Case, error)
+}
+
+// Batch is the outcome of one Sync.
+type Batch struct {
+	// Cases are new or changed cases; when Full, every case.
+	Cases []sla.Case
+	// Full says Cases replace everything known of the source.
+	Full bool
+	// Deleted are the ids of cases removed (or merged) since the cursor.
+	Deleted []string
+	// Cursor is where the next Sync starts.
+	Cursor string
+	// Problems are records that were skipped, each naming where it is;
+	// the batch holds every other record.
+	Problems []error
+}
+
+// Env is what a source may use besides its own configuration.
+type Env struct {
+	// Name is the source's name (its `source` label).
+	Name string
+	// Dir is the configuration file's folder: relative paths start there.
+	Dir string
+	// Policy is the policy the source's cases are evaluated with.
+	Policy *sla.Policy
+	// Now is the clock; tests set it.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Factory decodes a source's type-specific keys from its configuration
+// mapping (the common keys name, type, policy and interval are already
+// taken) and builds the source. Problems go to d; the returned source is
+// used only when d has none.
+type Factory func(d *strictyaml.Decoder, keys map[string]*yaml.Node, path string, env Env) Source
+
+// Registry maps a source `type:` to its factory.
+type Registry map[string]Factory
