@@ -58,10 +58,27 @@ type Env struct {
 }
 
 // Factory decodes a source's type-specific keys from its configuration
-// mapping (the common keys name, type, policy and interval are already
-// taken) and builds the source. Problems go to d; the returned source is
-// used only when d has none.
-type Factory func(d *strictyaml.Decoder, keys map[string]*yaml.Node, path string, env Env) Source
+// mapping n and builds the source. It decodes n with Fields, which takes
+// care of the keys every source has. Problems go to d; the returned source
+// is used only when d has none.
+type Factory func(d *strictyaml.Decoder, n *yaml.Node, path string, env Env) Source
+
+// CommonKeys are the keys of every source's mapping, decoded by the
+// configuration loader.
+var CommonKeys = []string{"name", "type", "policy", "interval"}
+
+// Fields decodes a source mapping with the handlers of its own keys; the
+// common keys are accepted and left to the configuration loader.
+func Fields(d *strictyaml.Decoder, n *yaml.Node, path string, own map[string]func(v *yaml.Node, path string)) {
+	all := make(map[string]func(*yaml.Node, string), len(own)+len(CommonKeys))
+	for _, k := range CommonKeys {
+		all[k] = func(*yaml.Node, string) {}
+	}
+	for k, h := range own {
+		all[k] = h
+	}
+	d.Fields(n, path, all)
+}
 
 // Registry maps a source `type:` to its factory.
 type Registry map[string]Factory
