@@ -1,6 +1,9 @@
 package sla
 
-import "math"
+import (
+	"math"
+	"time"
+)
 
 // never stands for +∞: a due that no calendar time reaches.
 const never = math.MaxInt64
@@ -54,5 +57,54 @@ func (k *clock) latest(from, x int64) int64 {
 		}
 		// Grow forward: one past the end is outside the timeline.
 		k.tl = k.z.extend(k.tl.hi + 1)
+	}
+}
+
+// Counted is the calendar's open time in [a, b) for a case time zone.
+func (c *Calendar) Counted(tz string, a, b time.Time) time.Duration {
+	k := newClock(c, tz)
+	return time.Duration(k.counted(a.Unix(), b.Unix())) * time.Second
+}
+
+// Deadline is the latest instant t with Counted(tz, from, t) <= d: when d
+// runs out at the end of an open stretch, the start of the next one. It is
+// the zero time when the calendar never reaches d.
+func (c *Calendar) Deadline(tz string, from time.Time, d time.Duration) time.Time {
+	k := newClock(c, tz)
+	f := from.Unix()
+	t := k.latest(f, k.open(f)+int64(d/time.Second))
+	if t == never {
+		return time.Time{}
+	}
+	return time.Unix(t, 0).UTC()
+}
+
+// OpenStretches calls fn with each open stretch of the calendar that
+// overlaps [a, b), clipped to it, oldest first, until fn returns false.
+func (c *Calendar) OpenStretches(tz string, a, b time.Time, fn func(from, to time.Time) bool) {
+	au, bu := a.Unix(), b.Unix()
+	if au >= bu {
+		return
+	}
+	if c.always {
+		fn(a, b)
+		return
+	}
+	z := c.zoneFor(tz)
+	for cur := au; cur < bu; {
+		tl := z.covering(cur)
+		i := int(tl.day[(cur-tl.lo)/86400])
+		for ; i < len(tl.start) && tl.start[i] < bu; i++ {
+			if tl.end[i] <= cur {
+				continue
+			}
+			if !fn(time.Unix(max(tl.start[i], cur), 0).UTC(), time.Unix(min(tl.end[i], bu), 0).UTC()) {
+				return
+			}
+		}
+		if tl.hi >= bu || tl.toYear >= maxYear {
+			return
+		}
+		cur = tl.hi
 	}
 }
