@@ -91,20 +91,14 @@ func (c *Calendar) OpenStretches(tz string, a, b time.Time, fn func(from, to tim
 		return
 	}
 	z := c.zoneFor(tz)
-	for cur := au; cur < bu; {
-		tl := z.covering(cur)
-		i := int(tl.day[(cur-tl.lo)/86400])
-		for ; i < len(tl.start) && tl.start[i] < bu; i++ {
-			if tl.end[i] <= cur {
-				continue
-			}
-			if !fn(time.Unix(max(tl.start[i], cur), 0).UTC(), time.Unix(min(tl.end[i], bu), 0).UTC()) {
-				return
-			}
+	z.covering(au)
+	tl := z.covering(bu) // timelines only grow: this one covers au too
+	for i := int(tl.day[(au-tl.lo)/86400]); i < len(tl.start) && tl.start[i] < bu; i++ {
+		if tl.end[i] <= au {
+			continue
 		}
-		if tl.hi >= bu || tl.toYear >= maxYear {
+		if !fn(time.Unix(max(tl.start[i], au), 0).UTC(), time.Unix(min(tl.end[i], bu), 0).UTC()) {
 			return
 		}
-		cur = tl.hi
 	}
 }
