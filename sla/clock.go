@@ -8,11 +8,13 @@ import (
 // never stands for +∞: a due that no calendar time reaches.
 const never = math.MaxInt64
 
-// clock counts a calendar's open seconds in one zone. The zero origin is
-// arbitrary: only differences of open() mean anything.
+// clock counts a calendar's open seconds in one zone. Open-second values
+// are relative to the start of the timeline they come from, and a timeline
+// may be replaced by a larger one at any time, so every computation takes
+// all its values from one timeline snapshot.
 type clock struct {
 	z  *zoneTimeline // nil: always open
-	tl *timeline
+	tl *timeline     // the last snapshot used
 }
 
 func newClock(c *Calendar, tz string) clock {
@@ -22,15 +24,18 @@ func newClock(c *Calendar, tz string) clock {
 	return clock{z: c.zoneFor(tz)}
 }
 
-// open is the number of open seconds before t, from the clock's origin.
-func (k *clock) open(t int64) int64 {
-	if k.z == nil {
-		return t
+// span returns a timeline snapshot covering [a, b], a <= b. Instants past
+// the years a timeline may cover are clamped to its ends.
+func (k *clock) span(a, b int64) (tl *timeline, ca, cb int64) {
+	tl = k.tl
+	if tl == nil || !tl.covers(a) || !tl.covers(b) {
+		tl = k.z.covering(a)
+		if !tl.covers(b) {
+			tl = k.z.covering(b) // timelines only grow: it covers a too
+		}
+		k.tl = tl
 	}
-	if k.tl == nil || !k.tl.covers(t) {
-		k.tl = k.z.covering(t)
-	}
-	return k.tl.open(t)
+	return tl, min(max(a, tl.lo), tl.hi), min(max(b, tl.lo), tl.hi)
 }
 
 // counted is the number of open seconds in [a, b).
@@ -38,25 +43,28 @@ func (k *clock) counted(a, b int64) int64 {
 	if b <= a {
 		return 0
 	}
-	return k.open(b) - k.open(a)
+	if k.z == nil {
+		return b - a
+	}
+	tl, ca, cb := k.span(a, b)
+	return tl.open(cb) - tl.open(ca)
 }
 
-// latest is the latest instant t with open(t) <= x, searching from
-// instant from on (open(from) <= x), or never.
-func (k *clock) latest(from, x int64) int64 {
+// after is the latest instant t with counted(from, t) <= d, or never.
+func (k *clock) after(from, d int64) int64 {
 	if k.z == nil {
-		return x
+		return from + d
 	}
-	k.open(from) // make sure the timeline covers from: its origin must not move
+	tl, cf, _ := k.span(from, from)
 	for {
-		if t, ok := k.tl.latest(x); ok {
-			return t
+		if t, ok := tl.latest(tl.open(cf) + d); ok {
+			return max(t, from)
 		}
-		if k.tl.toYear >= maxYear {
+		if tl.toYear >= maxYear {
 			return never
 		}
-		// Grow forward: one past the end is outside the timeline.
-		k.tl = k.z.extend(k.tl.hi + 1)
+		tl = k.z.extend(tl.hi + 1)
+		k.tl = tl
 	}
 }
 
@@ -71,8 +79,7 @@ func (c *Calendar) Counted(tz string, a, b time.Time) time.Duration {
 // the zero time when the calendar never reaches d.
 func (c *Calendar) Deadline(tz string, from time.Time, d time.Duration) time.Time {
 	k := newClock(c, tz)
-	f := from.Unix()
-	t := k.latest(f, k.open(f)+int64(d/time.Second))
+	t := k.after(from.Unix(), int64(d/time.Second))
 	if t == never {
 		return time.Time{}
 	}

@@ -267,7 +267,7 @@ func dueInstant(k *clock, c *Case, pause *[numStatuses]bool, created, end, goal 
 		}
 		cur = t
 	}
-	return k.latest(cur, k.open(cur)+rem)
+	return k.after(cur, rem)
 }
 
 // pauses iterates over the paused stretches of a case within [from, to),
