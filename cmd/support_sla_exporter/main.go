@@ -1,0 +1,173 @@
+// Command support_sla_exporter turns support-desk tickets into SLA signals:
+// Prometheus metrics, alerts and monthly reports.
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/kelseyhightower/envconfig"
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/common/version"
+
+	// Cases name IANA zones; embed the database so a minimal image works.
+	_ "time/tzdata"
+
+	"github.com/support-sla/support_sla_exporter/config"
+	"github.com/support-sla/support_sla_exporter/sources"
+	"github.com/support-sla/support_sla_exporter/sources/demo"
+	"github.com/support-sla/support_sla_exporter/sources/file"
+)
+
+const program = "support_sla_exporter"
+
+// envPrefix prefixes every process setting read from the environment.
+const envPrefix = "SUPPORT_SLA"
+
+// settings are the process settings. Each has a flag of the same meaning;
+// a flag given on the command line wins over the environment.
+type settings struct {
+	ConfigFile string `envconfig:"CONFIG_FILE" desc:"configuration file (YAML); without one, the built-in demo runs"`
+	LogLevel   string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn or error"`
+	LogFormat  string `envconfig:"LOG_FORMAT" default:"logfmt" desc:"log format: logfmt or json"`
+}
+
+// registry maps each source type to its constructor: adding a ticket
+// system is one package and one line here.
+func registry() sources.Registry {
+	return sources.Registry{
+		"demo": demo.New,
+		"file": file.New,
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, time.Now)
+	stop()
+	os.Exit(code)
+}
+
+// app is one invocation: parsed settings and the streams to use.
+type app struct {
+	settings
+	stdout, stderr io.Writer
+	now            func() time.Time
+	logger         *slog.Logger
+
+	casesArgs   casesCmd
+	explainArgs explainCmd
+}
+
+// run runs the program with the arguments after its name and returns the
+// exit code: 0 success, 1 failure, 2 bad usage.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) int {
+	if version.Version == "" {
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			version.Version = bi.Main.Version
+		}
+	}
+	a := &app{stdout: stdout, stderr: stderr, now: now}
+	if err := envconfig.Process(envPrefix, &a.settings); err != nil {
+		fmt.Fprintf(stderr, "%s: environment: %v\n", program, err)
+		return 2
+	}
+
+	k := kingpin.New(program, "Turns support-desk tickets into SLA signals: Prometheus metrics, alerts and reports.\n\n"+envHelp())
+	k.Writer(stdout)
+	k.ErrorWriter(stderr)
+	k.Terminate(nil)
+	k.HelpFlag.Short('h')
+	k.Version(version.Print(program))
+	k.Flag("config.file", "Configuration file (YAML). Without one, the built-in demo runs under the veeam preset.").
+		Default(a.ConfigFile).PlaceHolder("FILE").StringVar(&a.ConfigFile)
+	k.Flag("log.level", "Log level: debug, info, warn or error.").Default(a.LogLevel).StringVar(&a.LogLevel)
+	k.Flag("log.format", "Log format: logfmt or json.").Default(a.LogFormat).StringVar(&a.LogFormat)
+
+	casesCmd := newCasesCmd(k, a)
+	explainCmd := newExplainCmd(k, a)
+	checkCmd := k.Command("check-config", "Load and validate the configuration and its policies; exit non-zero with every error found.")
+	versionCmd := k.Command("version", "Print the version, revision and Go version.")
+
+	cmd, err := k.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v (see --help)\n", program, err)
+		return 2
+	}
+	if cmd == "" { // --help or --version already printed
+		return 0
+	}
+	if a.logger, err = newLogger(a.LogLevel, a.LogFormat, stderr); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", program, err)
+		return 2
+	}
+	switch cmd {
+	case casesCmd.FullCommand():
+		return a.cases(ctx)
+	case explainCmd.FullCommand():
+		return a.explain(ctx)
+	case checkCmd.FullCommand():
+		return a.checkConfig()
+	case versionCmd.FullCommand():
+		fmt.Fprintln(stdout, version.Print(program))
+		return 0
+	}
+	return 2
+}
+
+func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
+	cfg := &promslog.Config{Level: promslog.NewLevel(), Format: promslog.NewFormat(), Writer: w}
+	if err := cfg.Level.Set(level); err != nil {
+		return nil, fmt.Errorf("--log.level: %w", err)
+	}
+	if err := cfg.Format.Set(format); err != nil {
+		return nil, fmt.Errorf("--log.format: %w", err)
+	}
+	return promslog.New(cfg), nil
+}
+
+// envHelp lists the environment variables for --help.
+func envHelp() string {
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
+	const format = "Environment variables (a flag given on the command line wins):\n" +
+		"{{range .}}  {{usage_key .}}\t(default {{if usage_default .}}{{usage_default .}}{{else}}none{{end}})\t{{usage_description .}}\n{{end}}"
+	if err := envconfig.Usagef(envPrefix, &settings{}, tw, format); err != nil {
+		return ""
+	}
+	tw.Flush()
+	return buf.String()
+}
+
+// loadConfig loads the configuration file, or the demo when there is none.
+func (a *app) loadConfig() (*config.Config, error) {
+	o := config.Options{Registry: registry(), Logger: a.logger, Now: a.now}
+	if a.ConfigFile == "" {
+		return config.Demo(o)
+	}
+	return config.Load(a.ConfigFile, o)
+}
+
+func (a *app) checkConfig() int {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		fmt.Fprintln(a.stderr, err)
+		return 1
+	}
+	name := cfg.File
+	if name == "" {
+		name = "built-in demo configuration"
+	}
+	fmt.Fprintf(a.stdout, "%s: OK, %d source(s)\n", name, len(cfg.Sources))
+	return 0
+}
