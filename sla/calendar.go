@@ -1,7 +1,9 @@
 package sla
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -297,6 +299,7 @@ func buildTimeline(c *Calendar, loc *time.Location, fromYear, toYear int) *timel
 		}
 	}
 	var scratch, next []ClockRange
+	var spans []span
 	for d := time.Date(fromYear, 1, 1, 12, 0, 0, 0, time.UTC); d.Year() < toYear; d = d.AddDate(0, 0, 1) {
 		y, m, dd := d.Date()
 		if closed[Date{y, m, dd}] {
@@ -310,19 +313,18 @@ func buildTimeline(c *Calendar, loc *time.Location, fromYear, toYear int) *timel
 				scratch, next = next, scratch
 			}
 		}
-		for _, r := range scratch {
-			s := localInstant(y, m, dd, r.From, loc)
-			e := localInstant(y, m, dd, r.To, loc)
-			if e <= s {
-				continue // a stretch that a daylight-saving jump swallowed
-			}
-			if k := len(tl.end) - 1; k >= 0 && tl.end[k] >= s {
-				tl.end[k] = max(tl.end[k], e)
-				continue
-			}
-			tl.start = append(tl.start, s)
-			tl.end = append(tl.end, e)
+		spans = appendWallRanges(spans, y, m, dd, scratch, loc)
+	}
+	// A zone that moves its clock back across midnight puts instants of
+	// one date after those of the next: sort before merging.
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	for _, sp := range spans {
+		if k := len(tl.end) - 1; k >= 0 && tl.end[k] >= sp.start {
+			tl.end[k] = max(tl.end[k], sp.end)
+			continue
 		}
+		tl.start = append(tl.start, sp.start)
+		tl.end = append(tl.end, sp.end)
 	}
 	n := len(tl.start)
 	tl.cum = make([]int64, n+1)
@@ -342,11 +344,39 @@ func buildTimeline(c *Calendar, loc *time.Location, fromYear, toYear int) *timel
 	return tl
 }
 
-// localInstant is the instant of local wall-clock minute min of a date;
-// minute MinutesPerDay is the next midnight. A wall time that a
-// daylight-saving change skips maps as time.Date maps it.
-func localInstant(y int, m time.Month, d, min int, loc *time.Location) int64 {
-	return time.Date(y, m, d, 0, min, 0, 0, loc).Unix()
+type span struct{ start, end int64 }
+
+// appendWallRanges appends the instants whose local wall clock on the date
+// lies in one of the ranges. Hours are wall-clock time: on a day the clock
+// goes back, a range over the repeated hour holds both passes of it; on a
+// day it jumps forward, the skipped wall times do not exist. So the day is
+// cut into stretches of one UTC offset each, and each range is mapped
+// through the offset of each stretch.
+func appendWallRanges(dst []span, y int, m time.Month, d int, rs []ClockRange, loc *time.Location) []span {
+	if len(rs) == 0 {
+		return dst
+	}
+	wall := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() // the date's wall midnight, read as UTC
+	// UTC offsets lie between -12h and +14h: the instants of this wall
+	// date lie between these bounds.
+	u, last := wall-15*3600, wall+86400+13*3600
+	for u < last {
+		t := time.Unix(u, 0).In(loc)
+		_, off := t.Zone()
+		segEnd := last
+		if _, zEnd := t.ZoneBounds(); !zEnd.IsZero() && zEnd.Unix() < last {
+			segEnd = zEnd.Unix()
+		}
+		for _, r := range rs {
+			s := max(wall+int64(r.From)*60-int64(off), u)
+			e := min(wall+int64(r.To)*60-int64(off), segEnd)
+			if e > s {
+				dst = append(dst, span{s, e})
+			}
+		}
+		u = segEnd
+	}
+	return dst
 }
 
 // subtractRange appends to dst the parts of rs outside cut.

@@ -134,7 +134,8 @@ func (c *Case) severityAt(t int64) int {
 }
 
 // Validate checks what the engine relies on and names the first field that
-// is wrong. Sources call it on every case they read.
+// is wrong. Sources call it on every case they read, after Normalize, and
+// CheckTimezone on its time zone.
 func (c *Case) Validate() error {
 	switch {
 	case c.ID == "":
@@ -149,6 +150,9 @@ func (c *Case) Validate() error {
 		return fmt.Errorf("resolved: %s is before created %s", c.Resolved.Format(time.RFC3339), c.Created.Format(time.RFC3339))
 	case c.Status >= numStatuses:
 		return fmt.Errorf("status: invalid")
+	case c.Status.Done() && c.Resolved.IsZero():
+		// Its targets would otherwise run, and breach, for ever.
+		return fmt.Errorf("resolved: missing for a %s case (and no status history says when)", c.Status)
 	}
 	for i, h := range c.SeverityHistory {
 		if h.Severity < 1 || h.Severity > 4 {
@@ -166,10 +170,18 @@ func (c *Case) Validate() error {
 			return fmt.Errorf("status_history[%d].status: invalid", i)
 		}
 	}
-	if c.Timezone != "" {
-		if _, err := time.LoadLocation(c.Timezone); err != nil {
-			return fmt.Errorf("timezone: unknown time zone %q", c.Timezone)
-		}
+	return nil
+}
+
+// CheckTimezone says whether a case's time zone is a known IANA zone. It is
+// apart from Validate because it reads the zone database, which is slow:
+// callers checking many cases remember the answers.
+func CheckTimezone(name string) error {
+	if name == "Local" {
+		return fmt.Errorf("timezone: %q depends on the machine; name an IANA zone such as Europe/Paris", name)
+	}
+	if _, err := time.LoadLocation(name); err != nil || name == "" {
+		return fmt.Errorf("timezone: unknown time zone %q", name)
 	}
 	return nil
 }

@@ -40,7 +40,8 @@ type Batch struct {
 	// Cursor is where the next Sync starts.
 	Cursor string
 	// Problems are records that were skipped, each naming where it is;
-	// the batch holds every other record.
+	// the batch holds every other record. A batch that is not Full
+	// repeats none: earlier ones still stand.
 	Problems []error
 }
 
