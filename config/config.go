@@ -5,6 +5,7 @@
 package config
 
 import (
+	_ "embed"
 	"fmt"
 	"log/slog"
 	"os"
@@ -25,9 +26,12 @@ import (
 const (
 	DefaultInterval      = time.Minute
 	DefaultMaxCaseSeries = 1000
-	// DemoPolicy is the preset the built-in demo runs under.
-	DemoPolicy = "veeam"
 )
+
+// demoConfig is the configuration used when there is none.
+//
+//go:embed demo.yml
+var demoConfig []byte
 
 // Config is a loaded, valid configuration.
 type Config struct {
@@ -80,11 +84,13 @@ func Load(path string, o Options) (*Config, error) {
 }
 
 // Demo is the configuration used when there is none: the built-in demo
-// source under the veeam preset.
+// source under the veeam preset, with demo-only resolution goals added.
 func Demo(o Options) (*Config, error) {
-	const demo = "sources:\n  - {name: demo, type: demo, policy: " + DemoPolicy + "}\n"
-	return Parse("", []byte(demo), o)
+	return Parse("", demoConfig, o)
 }
+
+// DemoYAML is the demo configuration's text.
+func DemoYAML() []byte { return demoConfig }
 
 // Parse validates a configuration held in memory; file names it in errors
 // and relative paths start from its folder.
@@ -100,10 +106,11 @@ func Parse(file string, data []byte, o Options) (*Config, error) {
 	}
 	cfg := &Config{File: file, Metrics: Metrics{MaxCaseSeries: DefaultMaxCaseSeries}}
 	var sourcesNode, policiesNode *yaml.Node
+	var tierLines map[string]*yaml.Node
 	d.Fields(root, "", map[string]func(*yaml.Node, string){
 		"sources":   func(v *yaml.Node, _ string) { sourcesNode = v },
 		"policies":  func(v *yaml.Node, _ string) { policiesNode = v },
-		"customers": func(v *yaml.Node, p string) { cfg.Customers = decodeCustomers(d, v, p) },
+		"customers": func(v *yaml.Node, p string) { cfg.Customers, tierLines = decodeCustomers(d, v, p) },
 		"metrics":   func(v *yaml.Node, p string) { decodeMetrics(d, v, p, &cfg.Metrics) },
 	})
 	policies := policy.Decode(d, policiesNode, "policies")
@@ -120,7 +127,7 @@ func Parse(file string, data []byte, o Options) (*Config, error) {
 			cfg.Sources = append(cfg.Sources, s)
 		}
 	})
-	l.checkCustomers(cfg)
+	l.checkCustomers(cfg, tierLines)
 	if err := d.Err(); err != nil {
 		return nil, err
 	}
@@ -248,7 +255,7 @@ func (l *loader) types() []string {
 }
 
 // checkCustomers reports customers whose tier no policy in use has.
-func (l *loader) checkCustomers(cfg *Config) {
+func (l *loader) checkCustomers(cfg *Config, tierNodes map[string]*yaml.Node) {
 	if len(l.used) == 0 {
 		return
 	}
@@ -270,18 +277,24 @@ func (l *loader) checkCustomers(cfg *Config) {
 			}
 		}
 		if !found {
-			l.d.Errorf(nil, "customers."+n+".tier", "tier %q is in none of the policies the sources use", tier)
+			l.d.Errorf(tierNodes[n], "customers."+n+".tier", "tier %q is in none of the policies the sources use", tier)
 		}
 	}
 }
 
-func decodeCustomers(d *strictyaml.Decoder, n *yaml.Node, path string) map[string]sla.Customer {
+// decodeCustomers decodes the customers table, and where each tier is
+// written for later errors.
+func decodeCustomers(d *strictyaml.Decoder, n *yaml.Node, path string) (map[string]sla.Customer, map[string]*yaml.Node) {
 	out := map[string]sla.Customer{}
+	tiers := map[string]*yaml.Node{}
 	d.Map(n, path, func(name string, k, v *yaml.Node) {
 		p := strictyaml.Join(path, name)
 		var c sla.Customer
 		d.Fields(v, p, map[string]func(*yaml.Node, string){
-			"tier": func(v *yaml.Node, p string) { d.String(v, p, &c.Tier) },
+			"tier": func(v *yaml.Node, p string) {
+				d.String(v, p, &c.Tier)
+				tiers[name] = v
+			},
 			"timezone": func(v *yaml.Node, p string) {
 				if d.String(v, p, &c.Timezone) {
 					if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
@@ -292,7 +305,7 @@ func decodeCustomers(d *strictyaml.Decoder, n *yaml.Node, path string) map[strin
 		})
 		out[name] = c
 	})
-	return out
+	return out, tiers
 }
 
 func decodeMetrics(d *strictyaml.Decoder, n *yaml.Node, path string, m *Metrics) {

@@ -130,7 +130,7 @@ func (c *Calendar) zoneFor(tz string) *zoneTimeline {
 	return c.zones.get(c, tz)
 }
 
-// Location returns the zone the calendar counts in for a case time zone.
+// LocationFor returns the zone the calendar counts in for a case time zone.
 func (c *Calendar) LocationFor(tz string) *time.Location {
 	if c.always {
 		return time.UTC

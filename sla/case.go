@@ -1,6 +1,7 @@
 package sla
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -81,6 +82,25 @@ type Case struct {
 	Timezone        string           `json:"timezone,omitempty"`
 	Labels          []string         `json:"labels,omitempty"`
 	Type            string           `json:"type,omitempty"`
+}
+
+// MarshalJSON writes a case in the shape of the file source, with null for
+// a missing first response or resolution, so what one source yields can be
+// saved and read back by another.
+func (c Case) MarshalJSON() ([]byte, error) {
+	type plain Case
+	out := struct {
+		plain
+		FirstResponse *time.Time `json:"first_response"`
+		Resolved      *time.Time `json:"resolved"`
+	}{plain: plain(c)}
+	if !c.FirstResponse.IsZero() {
+		out.FirstResponse = &c.FirstResponse
+	}
+	if !c.Resolved.IsZero() {
+		out.Resolved = &c.Resolved
+	}
+	return json.Marshal(out)
 }
 
 // Open reports whether the case is neither resolved nor closed as of at.

@@ -7,6 +7,7 @@ package strictyaml
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,7 +81,12 @@ func (d *Decoder) Err() error {
 func (d *Decoder) Parse(data []byte) *yaml.Node {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		d.errs = append(d.errs, &Error{File: d.File, Line: yamlErrorLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")})
+		line := yamlErrorLine(err)
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if line > 0 {
+			msg = strings.TrimPrefix(msg, fmt.Sprintf("line %d: ", line))
+		}
+		d.errs = append(d.errs, &Error{File: d.File, Line: line, Msg: msg})
 		return nil
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -292,22 +298,32 @@ func (d *Decoder) Duration(n *yaml.Node, path string, dst *time.Duration) bool {
 // ParseDuration parses a positive duration in whole seconds: Go's syntax
 // (90s, 30m, 1h30m) plus d for 24-hour days.
 func ParseDuration(s string) (time.Duration, error) {
+	bad := fmt.Errorf("bad duration %q (use e.g. 90s, 30m, 8h, 1d)", s)
 	in := s
+	if s == "" || s[0] == '-' || s[0] == '+' {
+		return 0, bad
+	}
 	var days time.Duration
 	if i := strings.IndexByte(s, 'd'); i > 0 {
 		n, err := strconv.Atoi(s[:i])
-		if err != nil {
-			return 0, fmt.Errorf("bad duration %q (use e.g. 90s, 30m, 8h, 1d)", in)
+		if err != nil || n < 0 || int64(n) > int64(math.MaxInt64/(24*time.Hour)) {
+			return 0, bad
 		}
 		days = time.Duration(n) * 24 * time.Hour
 		s = s[i+1:]
 	}
 	var v time.Duration
 	if s != "" {
+		if s[0] == '-' || s[0] == '+' {
+			return 0, bad
+		}
 		var err error
 		if v, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("bad duration %q (use e.g. 90s, 30m, 8h, 1d)", in)
+			return 0, bad
 		}
+	}
+	if v > math.MaxInt64-days {
+		return 0, bad
 	}
 	v += days
 	if v <= 0 {

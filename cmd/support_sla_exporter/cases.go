@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -156,8 +155,12 @@ func (a *app) cases(ctx context.Context) int {
 					}
 					continue
 				}
+				remaining := l.RemainingSecs
+				if !buf[j].State.Running() {
+					remaining = nil // what is left matters only while the clock runs
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Source, l.Key, dash(l.Customer), l.Tier, l.Severity,
-					l.Target, l.State, secs(l.ElapsedSecs), secs(l.GoalSeconds), secs(l.RemainingSecs), dueCell(l.Due))
+					l.Target, l.State, secs(l.ElapsedSecs), secs(l.GoalSeconds), secs(remaining), dueCell(&buf[j]))
 			}
 		}
 	}
@@ -184,11 +187,11 @@ func secs(p *int64) string {
 	return humanDuration(time.Duration(*p) * time.Second)
 }
 
-func dueCell(p *string) string {
-	if p == nil {
+func dueCell(r *sla.Result) string {
+	if !r.HasDue {
 		return "-"
 	}
-	return strings.TrimSuffix(strings.Replace(*p, "T", " ", 1), ":00Z")
+	return r.DueTime().Format(time.DateTime)
 }
 
 // humanDuration writes a duration the way people say it: 2d4h, 6h08m, 45m,
