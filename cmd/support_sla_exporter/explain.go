@@ -82,7 +82,11 @@ func writeExplanation(w io.Writer, ex *sla.Explanation, policyName string, p *sl
 	if ex.Timezone != "" {
 		fmt.Fprintf(w, "  Customer time zone %s (from the %s).\n", ex.Timezone, ex.TimezoneFrom)
 	}
-	fmt.Fprintf(w, "  Opened %s; status at that instant: %s.\n", when(c.Created, nil), strings.ReplaceAll(c.StatusAt(ex.At).String(), "_", " "))
+	var caseLoc *time.Location
+	if ex.Timezone != "" {
+		caseLoc, _ = time.LoadLocation(ex.Timezone)
+	}
+	fmt.Fprintf(w, "  Opened %s; status at that instant: %s.\n", when(c.Created, caseLoc), strings.ReplaceAll(c.StatusAt(ex.At).String(), "_", " "))
 	if len(c.SeverityHistory) > 1 {
 		var parts []string
 		for _, h := range c.SeverityHistory {
@@ -185,10 +189,14 @@ func writeTarget(w io.Writer, ex *sla.Explanation, t *sla.TargetExplanation, p *
 // when writes an instant in UTC and, when given and different, in a zone.
 func when(t time.Time, loc *time.Location) string {
 	s := t.UTC().Format("Mon 2 Jan 2006 15:04 UTC")
-	if loc != nil && loc != time.UTC && loc.String() != "UTC" {
-		s += t.In(loc).Format(" (15:04 Mon MST)")
+	if loc == nil || loc.String() == "UTC" {
+		return s
 	}
-	return s
+	local := t.In(loc)
+	if sameDay(local, t.UTC()) {
+		return s + local.Format(" (15:04 MST)")
+	}
+	return s + local.Format(" (Mon 2 Jan 15:04 MST)")
 }
 
 // stretch writes an interval in a zone, as a person reads a diary.

@@ -86,10 +86,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 	k := kingpin.New(program, "Turns support-desk tickets into SLA signals: Prometheus metrics, alerts and reports.\n\n"+envHelp())
 	k.Writer(stdout)
 	k.ErrorWriter(stderr)
-	k.Terminate(nil)
+	// --help and --version end the program through kingpin's terminate
+	// hook; turn that into a return so that run stays testable.
+	k.Terminate(func(code int) { panic(terminated(code)) })
 	k.HelpFlag.Short('h')
 	k.Version(version.Print(program))
-	k.Flag("config.file", "Configuration file (YAML). Without one, the built-in demo runs under the veeam preset.").
+	k.Flag("config.file", "Configuration file (YAML). Without one, the built-in demo runs: simulated cases under the veeam preset.").
 		Default(a.ConfigFile).PlaceHolder("FILE").StringVar(&a.ConfigFile)
 	k.Flag("log.level", "Log level: debug, info, warn or error.").Default(a.LogLevel).StringVar(&a.LogLevel)
 	k.Flag("log.format", "Log format: logfmt or json.").Default(a.LogFormat).StringVar(&a.LogFormat)
@@ -99,13 +101,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 	checkCmd := k.Command("check-config", "Load and validate the configuration and its policies; exit non-zero with every error found.")
 	versionCmd := k.Command("version", "Print the version, revision and Go version.")
 
-	cmd, err := k.Parse(args)
+	cmd, code, err := parse(k, args)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v (see --help)\n", program, err)
 		return 2
 	}
 	if cmd == "" { // --help or --version already printed
-		return 0
+		return code
 	}
 	if a.logger, err = newLogger(a.LogLevel, a.LogFormat, stderr); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", program, err)
@@ -123,6 +125,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 		return 0
 	}
 	return 2
+}
+
+// terminated is kingpin asking to exit with a code.
+type terminated int
+
+func parse(k *kingpin.Application, args []string) (cmd string, code int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, ok := r.(terminated)
+			if !ok {
+				panic(r)
+			}
+			cmd, code, err = "", int(t), nil
+		}
+	}()
+	cmd, err = k.Parse(args)
+	return cmd, 0, err
 }
 
 func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
