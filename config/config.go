@@ -235,7 +235,7 @@ func (l *loader) source(n *yaml.Node, path string) *Source {
 		Dir:    l.dir,
 		Policy: pol,
 		Now:    l.o.now(),
-		Logger: logger.With("source", s.Name),
+		Logger: logger.With("source_name", s.Name),
 	})
 	if !ok || src == nil {
 		return nil

@@ -67,12 +67,12 @@ func (a *app) fetch(ctx context.Context, cfg *config.Config) (all []sourceCases,
 	for _, s := range cfg.Sources {
 		b, err := s.Source.Sync(ctx, "")
 		if err != nil {
-			a.logger.Error("Source failed", "source", s.Name, "err", err)
+			a.logger.Error("Source failed", "source_name", s.Name, "err", err)
 			ok = false
 			continue
 		}
 		for _, p := range b.Problems {
-			a.logger.Warn("Skipped a record", "source", s.Name, "err", p)
+			a.logger.Warn("Skipped a record", "source_name", s.Name, "err", p)
 		}
 		all = append(all, sourceCases{src: s, cases: b.Cases})
 	}
@@ -142,7 +142,7 @@ func (a *app) cases(ctx context.Context) int {
 			c := &sc.cases[i]
 			buf, err = sc.src.Evaluator.Evaluate(c, at, buf[:0])
 			if err != nil {
-				a.logger.Error("Cannot evaluate case", "source", sc.src.Name, "err", err)
+				a.logger.Error("Cannot evaluate case", "source_name", sc.src.Name, "err", err)
 				ok = false
 				continue
 			}

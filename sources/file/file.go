@@ -112,7 +112,7 @@ func (s *source) Window(ctx context.Context, from, to time.Time) ([]sla.Case, er
 	}
 	if s.logger != nil {
 		for _, p := range problems {
-			s.logger.Warn("skipped a case", "source", s.name, "err", p)
+			s.logger.Warn("Skipped a record", "err", p)
 		}
 	}
 	return slices.DeleteFunc(cases, func(c sla.Case) bool {
