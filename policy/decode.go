@@ -380,28 +380,8 @@ func merge(base, over *policySpec) *policySpec {
 	if over.exclude.set() {
 		m.exclude = over.exclude
 	}
-	m.calendars = make(map[string]*sla.Calendar, len(base.calendars)+len(over.calendars))
-	m.calOrder = slices.Clone(base.calOrder)
-	for name, c := range base.calendars {
-		m.calendars[name] = c
-	}
-	for _, name := range over.calOrder {
-		if _, ok := m.calendars[name]; !ok {
-			m.calOrder = append(m.calOrder, name)
-		}
-		m.calendars[name] = over.calendars[name]
-	}
-	m.tiers = make(map[string]*tierSpec, len(base.tiers)+len(over.tiers))
-	m.tierOrder = slices.Clone(base.tierOrder)
-	for name, t := range base.tiers {
-		m.tiers[name] = t
-	}
-	for _, name := range over.tierOrder {
-		if _, ok := m.tiers[name]; !ok {
-			m.tierOrder = append(m.tierOrder, name)
-		}
-		m.tiers[name] = over.tiers[name]
-	}
+	m.calendars, m.calOrder = overlay(base.calendars, base.calOrder, over.calendars, over.calOrder)
+	m.tiers, m.tierOrder = overlay(base.tiers, base.tierOrder, over.tiers, over.tierOrder)
 	return &m
 }
 
@@ -524,4 +504,22 @@ func presetSpec(d *strictyaml.Decoder, o opt[string]) *policySpec {
 		return nil
 	}
 	return s
+}
+
+// overlay lays the entries of over on those of base: an entry of over
+// replaces base's of the same name, a new one is added after base's. Each
+// map comes with its names in file order.
+func overlay[T any](base map[string]T, baseOrder []string, over map[string]T, overOrder []string) (map[string]T, []string) {
+	m := make(map[string]T, len(base)+len(over))
+	order := slices.Clone(baseOrder)
+	for name, v := range base {
+		m[name] = v
+	}
+	for _, name := range overOrder {
+		if _, ok := m[name]; !ok {
+			order = append(order, name)
+		}
+		m[name] = over[name]
+	}
+	return m, order
 }

@@ -630,7 +630,6 @@ func TestConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-
 func BenchmarkSync(b *testing.B) {
 	now := mustTime(b, "2026-03-04T10:00:00Z")
 	p := veeamPolicy(b, true)
