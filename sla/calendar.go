@@ -3,6 +3,7 @@ package sla
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -233,49 +234,60 @@ func (z *zoneTimeline) extend(t int64) *timeline {
 // before each, and a per-day index into them. It is immutable.
 type timeline struct {
 	fromYear, toYear int
-	lo, hi           int64   // unix seconds covered: [lo, hi]
-	start, end       []int64 // open intervals [start[i], end[i])
-	cum              []int64 // open seconds in [lo, start[i]); cum[n] = total
-	day              []int32 // day k: first interval with end > lo+k*86400
+	lo, hi           int64 // unix seconds covered: [lo, hi]
+	// iv are the open intervals, then a sentinel whose cum is the total
+	// and whose start and end lie past hi. The three numbers of an
+	// interval sit together: a look-up reads one cache line.
+	iv  []interval
+	day []int32 // day k: first interval with end > lo+k*86400
 }
+
+// interval is an open stretch [start, end) with the open seconds in
+// [lo, start) before it.
+type interval struct{ start, end, cum int64 }
+
+// n is the number of open intervals.
+func (tl *timeline) n() int { return len(tl.iv) - 1 }
 
 func (tl *timeline) covers(t int64) bool { return t >= tl.lo && t <= tl.hi }
 
 // open is the number of open seconds in [lo, t), for lo <= t <= hi.
 func (tl *timeline) open(t int64) int64 {
 	i := int(tl.day[(t-tl.lo)/86400])
-	n := len(tl.start)
-	for i < n && tl.end[i] <= t {
+	iv := tl.iv
+	for iv[i].end <= t { // the sentinel ends past hi
 		i++
 	}
-	if i == n {
-		return tl.cum[n]
+	if t <= iv[i].start {
+		return iv[i].cum
 	}
-	if t <= tl.start[i] {
-		return tl.cum[i]
-	}
-	return tl.cum[i] + t - tl.start[i]
+	return iv[i].cum + t - iv[i].start
 }
 
 // latest is the latest instant t with open(t) <= x, or ok=false when that
 // is past hi. When x is used up exactly at the end of an open interval, it
 // is the start of the next one.
 func (tl *timeline) latest(x int64) (t int64, ok bool) {
-	n := len(tl.start)
-	// First interval j with cum[j+1] > x.
-	lo, hi := 0, n
+	return tl.search(0, tl.n(), x)
+}
+
+// search finds, among intervals lo..hi-1 where the answer lies, the first
+// interval j whose end is past x open seconds (cum[j+1] > x), and the
+// instant in it where x is reached.
+func (tl *timeline) search(lo, hi int, x int64) (int64, bool) {
+	iv := tl.iv
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if tl.cum[m+1] <= x {
+		if iv[m+1].cum <= x {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	if lo == n {
+	if lo == tl.n() {
 		return 0, false
 	}
-	return tl.start[lo] + x - tl.cum[lo], true
+	return iv[lo].start + x - iv[lo].cum, true
 }
 
 func buildTimeline(c *Calendar, loc *time.Location, fromYear, toYear int) *timeline {
@@ -319,24 +331,26 @@ func buildTimeline(c *Calendar, loc *time.Location, fromYear, toYear int) *timel
 	// one date after those of the next: sort before merging.
 	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
 	for _, sp := range spans {
-		if k := len(tl.end) - 1; k >= 0 && tl.end[k] >= sp.start {
-			tl.end[k] = max(tl.end[k], sp.end)
+		if k := len(tl.iv) - 1; k >= 0 && tl.iv[k].end >= sp.start {
+			tl.iv[k].end = max(tl.iv[k].end, sp.end)
 			continue
 		}
-		tl.start = append(tl.start, sp.start)
-		tl.end = append(tl.end, sp.end)
+		tl.iv = append(tl.iv, interval{start: sp.start, end: sp.end})
 	}
-	n := len(tl.start)
-	tl.cum = make([]int64, n+1)
-	for i := 0; i < n; i++ {
-		tl.cum[i+1] = tl.cum[i] + tl.end[i] - tl.start[i]
+	var cum int64
+	for i := range tl.iv {
+		tl.iv[i].cum = cum
+		cum += tl.iv[i].end - tl.iv[i].start
 	}
+	tl.iv = append(tl.iv, interval{start: math.MaxInt64, end: math.MaxInt64, cum: cum})
+	tl.iv = slices.Clip(tl.iv)
+	n := tl.n()
 	days := (tl.hi-tl.lo)/86400 + 1
 	tl.day = make([]int32, days)
 	i := 0
 	for k := range tl.day {
 		ds := tl.lo + int64(k)*86400
-		for i < n && tl.end[i] <= ds {
+		for i < n && tl.iv[i].end <= ds {
 			i++
 		}
 		tl.day[k] = int32(i)
@@ -367,6 +381,13 @@ func appendWallRanges(dst []span, y int, m time.Month, d int, rs []ClockRange, l
 		if _, zEnd := t.ZoneBounds(); !zEnd.IsZero() && zEnd.Unix() < last {
 			segEnd = zEnd.Unix()
 		}
+		if segEnd <= u {
+			// Past a zone's last explicit transition, ZoneBounds can
+			// end before t (seen on 31 December of leap years): find
+			// the next change of offset ourselves, or the loop would
+			// never move on.
+			segEnd = nextOffsetChange(loc, u, off, last)
+		}
 		for _, r := range rs {
 			s := max(wall+int64(r.From)*60-int64(off), u)
 			e := min(wall+int64(r.To)*60-int64(off), segEnd)
@@ -394,4 +415,41 @@ func subtractRange(dst, rs []ClockRange, cut ClockRange) []ClockRange {
 		}
 	}
 	return dst
+}
+
+// nextOffsetChange is the first instant in (u, last] whose UTC offset is not
+// off, or last when there is none: an offset changes at most once in a span
+// of two days.
+func nextOffsetChange(loc *time.Location, u int64, off int, last int64) int64 {
+	if _, o := time.Unix(last, 0).In(loc).Zone(); o == off {
+		return last
+	}
+	lo, hi := u, last
+	for hi-lo > 1 {
+		m := lo + (hi-lo)/2
+		if _, o := time.Unix(m, 0).In(loc).Zone(); o == off {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	return hi
+}
+
+// latestFrom is latest(x) for an x reached at or after instant t: it gallops
+// from t's interval instead of searching the whole timeline, as a due is
+// almost always days, not years, away.
+func (tl *timeline) latestFrom(t, x int64) (int64, bool) {
+	n := tl.n()
+	i := int(tl.day[(t-tl.lo)/86400])
+	if i >= n || tl.iv[i].cum > x {
+		return tl.latest(x)
+	}
+	// cum[i] <= x: widen the window until it holds the answer.
+	step := 1
+	for i+step < n && tl.iv[i+step].cum <= x {
+		i += step
+		step *= 2
+	}
+	return tl.search(i, min(i+step, n), x)
 }

@@ -57,7 +57,7 @@ func (k *clock) after(from, d int64) int64 {
 	}
 	tl, cf, _ := k.span(from, from)
 	for {
-		if t, ok := tl.latest(tl.open(cf) + d); ok {
+		if t, ok := tl.latestFrom(cf, tl.open(cf)+d); ok {
 			return max(t, from)
 		}
 		if tl.toYear >= maxYear {
@@ -100,11 +100,12 @@ func (c *Calendar) OpenStretches(tz string, a, b time.Time, fn func(from, to tim
 	z := c.zoneFor(tz)
 	z.covering(au)
 	tl := z.covering(bu) // timelines only grow: this one covers au too
-	for i := int(tl.day[(au-tl.lo)/86400]); i < len(tl.start) && tl.start[i] < bu; i++ {
-		if tl.end[i] <= au {
+	for i := int(tl.day[(au-tl.lo)/86400]); i < tl.n() && tl.iv[i].start < bu; i++ {
+		iv := tl.iv[i]
+		if iv.end <= au {
 			continue
 		}
-		if !fn(time.Unix(max(tl.start[i], au), 0).UTC(), time.Unix(min(tl.end[i], bu), 0).UTC()) {
+		if !fn(time.Unix(max(iv.start, au), 0).UTC(), time.Unix(min(iv.end, bu), 0).UTC()) {
 			return
 		}
 	}

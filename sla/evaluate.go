@@ -166,6 +166,9 @@ func (e *Evaluator) evaluate(c *Case, at int64, dst []Result) ([]Result, error) 
 	}
 	excluded := e.Excluded(c)
 	tz := e.Timezone(c)
+	// One clock per calendar per case: the zone lookup hashes tz.
+	var clk clock
+	var clkCal *Calendar
 	for k := Target(0); k < NumTargets; k++ {
 		goals := tier.Targets[k]
 		if goals == nil {
@@ -190,7 +193,10 @@ func (e *Evaluator) evaluate(c *Case, at int64, dst []Result) ([]Result, error) 
 		case g.Kind == GoalBestEffort:
 			r.State = StateBestEffort
 		default:
-			e.measure(c, &r, g, created, end, at, tz)
+			if g.Calendar != clkCal {
+				clk, clkCal = newClock(g.Calendar, tz), g.Calendar
+			}
+			e.measure(c, &r, g, created, end, at, &clk)
 		}
 		dst = append(dst, r)
 	}
@@ -216,27 +222,51 @@ func stopInstant(c *Case, k Target, at int64) (int64, bool) {
 
 // measure runs the clock of a target with a duration goal from created to
 // end and sets the goal, elapsed, due and state.
-func (e *Evaluator) measure(c *Case, r *Result, g *Goal, created, end, at int64, tz string) {
+func (e *Evaluator) measure(c *Case, r *Result, g *Goal, created, end, at int64, k *clock) {
 	r.Goal = int64(g.Duration / time.Second)
 	r.Calendar = g.Calendar
 	r.Pausable = g.Pausable
-	k := newClock(g.Calendar, tz)
 	pause := &e.Policy.pause
 	if !g.Pausable {
 		pause = nil
 	}
-	r.Elapsed = k.counted(created, end)
+	paused := !r.HasStopped && pause != nil && pause[c.statusAt(at)]
+	// One pass over the pauses gives both the elapsed time and where the
+	// goal runs out, each open-seconds value read once from one snapshot.
+	var tl *timeline
+	var oCreated, oEnd int64
+	if k.z == nil {
+		oCreated, oEnd = created, end
+	} else {
+		var cc, ce int64
+		tl, cc, ce = k.span(created, end)
+		oCreated, oEnd = tl.open(cc), tl.open(ce)
+	}
+	elapsed := oEnd - oCreated
+	rem, cur, found := r.Goal, created, false
+	oCur := oCreated
 	ps := pauses{c: c, pause: pause, from: created, to: end}
 	for s, t, ok := ps.next(); ok; s, t, ok = ps.next() {
-		r.Elapsed -= k.counted(s, t)
+		os, ot := s, t
+		if tl != nil {
+			os, ot = tl.open(s), tl.open(t)
+		}
+		elapsed -= ot - os
+		if !found {
+			if avail := os - oCur; avail > rem {
+				found = true
+			} else {
+				rem -= avail
+				cur, oCur = t, ot
+			}
+		}
 	}
-
-	paused := !r.HasStopped && pause != nil && pause[c.statusAt(at)]
+	r.Elapsed = elapsed
 	if paused && r.Elapsed <= r.Goal {
 		r.State = StatePaused
 		return
 	}
-	r.Due, r.HasDue = dueInstant(&k, c, pause, created, end, r.Goal), true
+	r.Due, r.HasDue = k.after(cur, rem), true
 	if r.Due == never {
 		r.HasDue = false
 	}
@@ -252,22 +282,6 @@ func (e *Evaluator) measure(c *Case, r *Result, g *Goal, created, end, at int64,
 	default:
 		r.State = StateOK
 	}
-}
-
-// dueInstant is the latest instant t with counted(created, t) <= goal, the
-// pauses before end taken out and none assumed after it.
-func dueInstant(k *clock, c *Case, pause *[numStatuses]bool, created, end, goal int64) int64 {
-	rem, cur := goal, created
-	ps := pauses{c: c, pause: pause, from: created, to: end}
-	for s, t, ok := ps.next(); ok; s, t, ok = ps.next() {
-		if avail := k.counted(cur, s); avail > rem {
-			break
-		} else {
-			rem -= avail
-		}
-		cur = t
-	}
-	return k.after(cur, rem)
 }
 
 // pauses iterates over the paused stretches of a case within [from, to),
