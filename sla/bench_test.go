@@ -306,3 +306,28 @@ func TestBaselineRickarCalAgrees(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReadCasesFloor only reads what any evaluation of a case must
+// read (its instants, tier, customer, zone, labels, type, severity and status
+// history), with no SLA arithmetic: the floor under Evaluate24x7 on this
+// machine, set by memory traffic.
+func BenchmarkReadCasesFloor(b *testing.B) {
+	cases := benchCases()
+	var sink int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		for i := range cases {
+			c := &cases[i]
+			sink += c.Created.Unix() + c.FirstResponse.Unix() + c.Resolved.Unix() + int64(c.Severity+len(c.Tier)+len(c.Customer)+len(c.Timezone)+len(c.Labels)+len(c.Type))
+			for j := range c.StatusHistory {
+				sink += c.StatusHistory[j].At.Unix() + int64(c.StatusHistory[j].Status)
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/(float64(b.N)*float64(len(cases))), "ns/case")
+	if sink == 0 {
+		b.Fatal("nothing read")
+	}
+}
