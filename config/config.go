@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 
 	"github.com/support-sla/support_sla_exporter/policy"
@@ -65,6 +66,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Now is the clock handed to sources; time.Now when nil.
 	Now func() time.Time
+	// Requests is support_sla_source_requests_total; each source gets it
+	// with its own source label. May be nil.
+	Requests *prometheus.CounterVec
 }
 
 func (o Options) now() func() time.Time {
@@ -230,13 +234,17 @@ func (l *loader) source(n *yaml.Node, path string) *Source {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	src := factory(d, n, path, sources.Env{
+	env := sources.Env{
 		Name:   s.Name,
 		Dir:    l.dir,
 		Policy: pol,
 		Now:    l.o.now(),
 		Logger: logger.With("source_name", s.Name),
-	})
+	}
+	if l.o.Requests != nil && s.Name != "" {
+		env.Requests = l.o.Requests.MustCurryWith(prometheus.Labels{"source": s.Name})
+	}
+	src := factory(d, n, path, env)
 	if !ok || src == nil {
 		return nil
 	}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/support-sla/support_sla_exporter/sla"
@@ -56,6 +58,10 @@ type Env struct {
 	// Now is the clock; tests set it.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Requests counts the source's HTTP requests by status code ("429",
+	// "error" for a transport failure): support_sla_source_requests_total
+	// with the source label set. Nil when nobody counts.
+	Requests *prometheus.CounterVec
 }
 
 // Factory decodes a source's type-specific keys from its configuration

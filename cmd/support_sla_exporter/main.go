@@ -37,9 +37,11 @@ const envPrefix = "SUPPORT_SLA"
 // settings are the process settings. Each has a flag of the same meaning;
 // a flag given on the command line wins over the environment.
 type settings struct {
-	ConfigFile string `envconfig:"CONFIG_FILE" desc:"configuration file (YAML); without one, the built-in demo runs"`
-	LogLevel   string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn or error"`
-	LogFormat  string `envconfig:"LOG_FORMAT" default:"logfmt" desc:"log format: logfmt or json"`
+	ConfigFile    string `envconfig:"CONFIG_FILE" desc:"configuration file (YAML); without one, the built-in demo runs"`
+	ListenAddress string `envconfig:"LISTEN_ADDRESS" default:":9747" desc:"address to serve /metrics and the web pages on"`
+	WebConfigFile string `envconfig:"WEB_CONFIG_FILE" desc:"exporter-toolkit web configuration: TLS and basic authentication"`
+	LogLevel      string `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn or error"`
+	LogFormat     string `envconfig:"LOG_FORMAT" default:"logfmt" desc:"log format: logfmt or json"`
 }
 
 // registry maps each source type to its constructor: adding a ticket
@@ -67,6 +69,7 @@ type app struct {
 
 	casesArgs   casesCmd
 	explainArgs explainCmd
+	serveArgs   serveCmd
 }
 
 // run runs the program with the arguments after its name and returns the
@@ -96,6 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 	k.Flag("log.level", "Log level: debug, info, warn or error.").Default(a.LogLevel).StringVar(&a.LogLevel)
 	k.Flag("log.format", "Log format: logfmt or json.").Default(a.LogFormat).StringVar(&a.LogFormat)
 
+	serveCmd := newServeCmd(k, a)
 	casesCmd := newCasesCmd(k, a)
 	explainCmd := newExplainCmd(k, a)
 	checkCmd := k.Command("check-config", "Load and validate the configuration and its policies; exit non-zero with every error found.")
@@ -114,6 +118,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 		return 2
 	}
 	switch cmd {
+	case serveCmd.FullCommand():
+		return a.serve(ctx)
 	case casesCmd.FullCommand():
 		return a.cases(ctx)
 	case explainCmd.FullCommand():
