@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,9 +41,9 @@ type Exporter struct {
 	reloadOK  prometheus.Gauge
 	reloadAt  prometheus.Gauge
 
-	mu   sync.Mutex // serialises reloads and guards run
+	mu   sync.Mutex // serialises Start and reloads
 	run  context.Context
-	live *live
+	live atomic.Pointer[live] // read by every scrape, never blocked by a reload
 }
 
 // live is one configuration and its running pollers.
@@ -75,7 +76,7 @@ func New(o Options) (*Exporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.live = &live{cfg: cfg, cancel: func() {}}
+	e.live.Store(&live{cfg: cfg, cancel: func() {}})
 	e.reloadOK.Set(1)
 	e.reloadAt.Set(float64(o.Now().Unix()))
 	e.registry.MustRegister(
@@ -100,23 +101,14 @@ func (e *Exporter) load() (*config.Config, error) {
 func (e *Exporter) Registry() *prometheus.Registry { return e.registry }
 
 // Config is the configuration running now.
-func (e *Exporter) Config() *config.Config {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.live.cfg
-}
+func (e *Exporter) Config() *config.Config { return e.live.Load().cfg }
 
 // Pollers are the pollers running now.
-func (e *Exporter) Pollers() []*poller.Poller {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.live.pollers
-}
+func (e *Exporter) Pollers() []*poller.Poller { return e.live.Load().pollers }
 
 func (e *Exporter) state() collector.State {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return collector.State{Pollers: e.live.pollers, Metrics: e.live.cfg.Metrics}
+	l := e.live.Load()
+	return collector.State{Pollers: l.pollers, Metrics: l.cfg.Metrics}
 }
 
 // Start starts polling every source, until ctx ends.
@@ -124,7 +116,7 @@ func (e *Exporter) Start(ctx context.Context) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.run = ctx
-	e.live = e.startLocked(e.live.cfg, nil)
+	e.live.Store(e.startLocked(e.live.Load().cfg, nil))
 }
 
 // startLocked starts the pollers of cfg; those of sources that prev also
@@ -164,8 +156,8 @@ func (e *Exporter) Reload() error {
 	if e.run == nil {
 		return errors.New("reload before start")
 	}
-	prev := e.live
-	e.live = e.startLocked(cfg, prev)
+	prev := e.live.Load()
+	e.live.Store(e.startLocked(cfg, prev))
 	prev.cancel()
 	kept := map[string]bool{}
 	for _, s := range cfg.Sources {
