@@ -176,10 +176,10 @@ func (e *Exporter) Reload() error {
 }
 
 // Ready reports whether every source has been polled once, successfully
-// or not.
+// or not (before a reload counts).
 func (e *Exporter) Ready() bool {
 	for _, p := range e.Pollers() {
-		if !p.Snapshot().Polled {
+		if !p.Ready() {
 			return false
 		}
 	}

@@ -24,6 +24,8 @@ func (e *Exporter) Handler(version string) (http.Handler, error) {
 		Name:        "Support SLA Exporter",
 		Description: "SLA signals from support-desk tickets. " + e.Describe() + " Cases are polled in the background every source interval; SLA states are computed at each scrape.",
 		Version:     version,
+		// The mux serves no /debug/pprof: no links to it.
+		Profiling: "false",
 		Links: []web.LandingLinks{
 			{Address: "metrics", Text: "Metrics"},
 			{Address: "cases", Text: "Cases at risk", Description: "breached and warning targets of open cases, worst first"},

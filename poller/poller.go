@@ -55,6 +55,9 @@ type Poller struct {
 	// Held by the one poll running at a time.
 	mu     sync.Mutex
 	cursor string
+
+	// inheritedReady: the cache came from a poller that had polled.
+	inheritedReady bool
 }
 
 // New makes a poller. Its cache starts with the cases of prev (a poller of
@@ -72,6 +75,7 @@ func New(cfg Config, prev *Poller) *Poller {
 	if prev != nil {
 		old := prev.Snapshot()
 		s.Cases, s.LastSuccess, s.Up = old.Cases, old.LastSuccess, old.Up
+		p.inheritedReady = old.Polled || prev.inheritedReady
 	}
 	p.snap.Store(s)
 	return p
@@ -85,6 +89,11 @@ func (p *Poller) Evaluator() *sla.Evaluator { return p.cfg.Evaluator }
 
 // Interval is the source's polling interval.
 func (p *Poller) Interval() time.Duration { return p.cfg.Interval }
+
+// Ready reports whether the poller serves a polled cache: it has polled,
+// or it took over the cache of a poller that had. A reload thus keeps
+// the exporter ready for the sources it keeps.
+func (p *Poller) Ready() bool { return p.inheritedReady || p.Snapshot().Polled }
 
 // Snapshot is the poller's current state.
 func (p *Poller) Snapshot() *Snapshot { return p.snap.Load() }
@@ -170,41 +179,54 @@ func merge(old []sla.Case, b sources.Batch, now time.Time) []sla.Case {
 	monthStart := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
 	keep := func(c *sla.Case) bool { return c.Resolved.IsZero() || !c.Resolved.Before(monthStart) }
 
+	// The last version of each case in the batch: a paginated API can
+	// return a case twice when it changes between two pages.
+	changed := make(map[string]int, len(b.Cases))
+	for i := range b.Cases {
+		changed[b.Cases[i].ID] = i
+	}
 	var out []sla.Case
 	if b.Full {
-		out = make([]sla.Case, 0, len(b.Cases))
+		out = make([]sla.Case, 0, len(changed))
 		for i := range b.Cases {
-			if keep(&b.Cases[i]) {
-				out = append(out, b.Cases[i])
+			j, ok := changed[b.Cases[i].ID]
+			if !ok {
+				continue // a later version of it was taken already
+			}
+			delete(changed, b.Cases[i].ID)
+			if keep(&b.Cases[j]) {
+				out = append(out, b.Cases[j])
 			}
 		}
-	} else {
-		changed := make(map[string]int, len(b.Cases))
-		for i := range b.Cases {
-			changed[b.Cases[i].ID] = i
+		return out
+	}
+	deleted := make(map[string]bool, len(b.Deleted))
+	for _, id := range b.Deleted {
+		deleted[id] = true
+	}
+	out = make([]sla.Case, 0, len(old)+len(changed))
+	for i := range old {
+		c := &old[i]
+		if deleted[c.ID] {
+			continue
 		}
-		deleted := make(map[string]bool, len(b.Deleted))
-		for _, id := range b.Deleted {
-			deleted[id] = true
+		if j, ok := changed[c.ID]; ok {
+			c = &b.Cases[j]
+			delete(changed, c.ID)
 		}
-		out = make([]sla.Case, 0, len(old)+len(b.Cases))
-		for i := range old {
-			c := &old[i]
-			if deleted[c.ID] {
-				continue
-			}
-			if j, ok := changed[c.ID]; ok {
-				c = &b.Cases[j]
-				delete(changed, c.ID)
-			}
-			if keep(c) {
-				out = append(out, *c)
-			}
+		if keep(c) {
+			out = append(out, *c)
 		}
-		for i := range b.Cases { // new cases, in the batch's order
-			if _, ok := changed[b.Cases[i].ID]; ok && !deleted[b.Cases[i].ID] && keep(&b.Cases[i]) {
-				out = append(out, b.Cases[i])
-			}
+	}
+	for i := range b.Cases { // new cases, in the batch's order, each once
+		id := b.Cases[i].ID
+		j, ok := changed[id]
+		if !ok || deleted[id] {
+			continue
+		}
+		delete(changed, id)
+		if keep(&b.Cases[j]) {
+			out = append(out, b.Cases[j])
 		}
 	}
 	return out
