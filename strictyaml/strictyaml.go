@@ -53,7 +53,9 @@ func (es Errors) Error() string {
 // Decoder walks the nodes of one file and collects errors.
 type Decoder struct {
 	File string
-	errs Errors
+	// LookupEnv reads the environment for secrets; os.LookupEnv when nil.
+	LookupEnv func(string) (string, bool)
+	errs      Errors
 }
 
 // Errorf records a problem at node n (nil: no line) and key path.
