@@ -27,6 +27,7 @@ import (
 	"github.com/support-sla/support_sla_exporter/sources"
 	"github.com/support-sla/support_sla_exporter/sources/demo"
 	"github.com/support-sla/support_sla_exporter/sources/file"
+	"github.com/support-sla/support_sla_exporter/sources/zendesk"
 )
 
 const program = "support_sla_exporter"
@@ -48,8 +49,9 @@ type settings struct {
 // system is one package and one line here.
 func registry() sources.Registry {
 	return sources.Registry{
-		"demo": demo.New,
-		"file": file.New,
+		"demo":    demo.New,
+		"file":    file.New,
+		"zendesk": zendesk.New,
 	}
 }
 
