@@ -27,6 +27,7 @@ import (
 	"github.com/support-sla/support_sla_exporter/sources"
 	"github.com/support-sla/support_sla_exporter/sources/demo"
 	"github.com/support-sla/support_sla_exporter/sources/file"
+	"github.com/support-sla/support_sla_exporter/sources/jira"
 	"github.com/support-sla/support_sla_exporter/sources/zendesk"
 )
 
@@ -51,6 +52,7 @@ func registry() sources.Registry {
 	return sources.Registry{
 		"demo":    demo.New,
 		"file":    file.New,
+		"jira":    jira.New,
 		"zendesk": zendesk.New,
 	}
 }
