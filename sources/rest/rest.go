@@ -125,7 +125,7 @@ func New(o Options) *Client {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := resty.New().SetBaseURL(o.BaseURL).SetTimeout(o.Timeout).
+	r := resty.New().SetBaseURL(o.BaseURL).SetTimeout(o.Timeout).SetLogger(restyLogger{o.Logger}).
 		SetHeader("Accept", "application/json").SetHeader("User-Agent", "support_sla_exporter")
 	if o.Transport != nil {
 		r.SetTransport(o.Transport)
@@ -134,6 +134,20 @@ func New(o Options) *Client {
 		o.Auth.apply(r)
 	}
 	return &Client{o: o, r: r}
+}
+
+// restyLogger sends resty's own messages to the source's structured log
+// rather than to stderr.
+type restyLogger struct{ l *slog.Logger }
+
+func (r restyLogger) Errorf(format string, v ...any) {
+	r.l.Error("HTTP client: " + fmt.Sprintf(format, v...))
+}
+func (r restyLogger) Warnf(format string, v ...any) {
+	r.l.Warn("HTTP client: " + fmt.Sprintf(format, v...))
+}
+func (r restyLogger) Debugf(format string, v ...any) {
+	r.l.Debug("HTTP client: " + fmt.Sprintf(format, v...))
 }
 
 // StatusError is an answer that is neither a success nor worth retrying
