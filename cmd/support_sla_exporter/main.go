@@ -27,7 +27,9 @@ import (
 	"github.com/support-sla/support_sla_exporter/sources"
 	"github.com/support-sla/support_sla_exporter/sources/demo"
 	"github.com/support-sla/support_sla_exporter/sources/file"
+	"github.com/support-sla/support_sla_exporter/sources/freshdesk"
 	"github.com/support-sla/support_sla_exporter/sources/jira"
+	"github.com/support-sla/support_sla_exporter/sources/servicenow"
 	"github.com/support-sla/support_sla_exporter/sources/zendesk"
 )
 
@@ -50,10 +52,12 @@ type settings struct {
 // system is one package and one line here.
 func registry() sources.Registry {
 	return sources.Registry{
-		"demo":    demo.New,
-		"file":    file.New,
-		"jira":    jira.New,
-		"zendesk": zendesk.New,
+		"demo":       demo.New,
+		"file":       file.New,
+		"freshdesk":  freshdesk.New,
+		"jira":       jira.New,
+		"servicenow": servicenow.New,
+		"zendesk":    zendesk.New,
 	}
 }
 
