@@ -47,6 +47,13 @@ type Batch struct {
 	Problems []error
 }
 
+// Problem is an error about one record: the source skips that record and
+// reports the error in Batch.Problems, keeping every other record.
+type Problem struct{ Err error }
+
+func (p Problem) Error() string { return p.Err.Error() }
+func (p Problem) Unwrap() error { return p.Err }
+
 // Env is what a source may use besides its own configuration.
 type Env struct {
 	// Name is the source's name (its `source` label).

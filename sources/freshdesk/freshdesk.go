@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -103,41 +104,18 @@ func New(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env) sour
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	var key string
-	rpm := 0
-	hasURL := false
+	ep := rest.Endpoint{Overlap: s.overlap}
 	own := map[string]func(*yaml.Node, string){
-		"url": func(v *yaml.Node, p string) {
-			hasURL = true
-			var u string
-			if !d.String(v, p, &u) {
-				return
-			}
-			pu, err := url.Parse(u)
-			if err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
-				d.Errorf(v, p, "want the helpdesk's address such as https://acme.freshdesk.com")
-				return
-			}
-			s.base = strings.TrimRight(u, "/")
-		},
-		"requests_per_minute": func(v *yaml.Node, p string) {
-			if d.Int(v, p, &rpm) && rpm < 0 {
-				d.Errorf(v, p, "must not be negative")
-			}
-		},
-		"overlap": func(v *yaml.Node, p string) {
-			if d.Duration(v, p, &s.overlap) && s.overlap < 0 {
-				d.Errorf(v, p, "must not be negative")
-			}
-		},
 		"mapping": func(v *yaml.Node, p string) { s.decodeMapping(d, v, p) },
 	}
 	for k, h := range d.SecretFields("api_key", env.Dir, &key) {
 		own[k] = h
 	}
+	maps.Copy(own, ep.Fields(d, "the helpdesk's address", "https://acme.freshdesk.com"))
 	sources.Fields(d, n, path, own)
-	if !hasURL {
-		d.Errorf(n, strictyaml.Join(path, "url"), "missing: the helpdesk's address such as https://acme.freshdesk.com")
-	}
+	ep.Require(d, n, path, "the helpdesk's address", "https://acme.freshdesk.com")
+	s.base, s.overlap = ep.URL, ep.Overlap
+	rpm := ep.RequestsPerMinute
 	if key == "" {
 		d.Errorf(n, path, "missing credentials: api_key (or api_key_file)")
 	}
@@ -248,7 +226,7 @@ func (s *source) Sync(ctx context.Context, cursor string) (sources.Batch, error)
 		}
 		c, err := s.build(ctx, t)
 		if err != nil {
-			var pe problem
+			var pe sources.Problem
 			if errors.As(err, &pe) {
 				b.Problems = append(b.Problems, err)
 				continue
@@ -278,7 +256,7 @@ func (s *source) Window(ctx context.Context, from, to time.Time) ([]sla.Case, er
 		}
 		c, err := s.build(ctx, t)
 		if err != nil {
-			var pe problem
+			var pe sources.Problem
 			if errors.As(err, &pe) {
 				s.logger.Warn("Skipped a ticket", "err", err)
 				continue
@@ -416,12 +394,6 @@ func nextLink(h http.Header) string {
 	return ""
 }
 
-// problem is a ticket that cannot be a case: the batch skips it.
-type problem struct{ err error }
-
-func (p problem) Error() string { return p.err.Error() }
-func (p problem) Unwrap() error { return p.err }
-
 // status is the normalised status of a Freshdesk status code: any code not
 // resolved, closed, waiting or on hold is open.
 func (s *source) status(code int) sla.Status {
@@ -443,7 +415,7 @@ func (s *source) status(code int) sla.Status {
 func (s *source) build(ctx context.Context, t ticket) (sla.Case, error) {
 	id := strconv.FormatInt(t.ID, 10)
 	bad := func(format string, args ...any) (sla.Case, error) {
-		return sla.Case{}, problem{fmt.Errorf("ticket %s: %s", id, fmt.Sprintf(format, args...))}
+		return sla.Case{}, sources.Problem{Err: fmt.Errorf("ticket %s: %s", id, fmt.Sprintf(format, args...))}
 	}
 	if t.Status < 2 {
 		return bad("unknown status %d", t.Status)

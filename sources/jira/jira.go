@@ -48,6 +48,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -127,20 +128,9 @@ func build(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env, cl
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	var email, token string
-	rpm := 0
-	hasURL, hasEmail := false, false
+	ep := rest.Endpoint{Overlap: s.overlap}
+	hasEmail := false
 	fields := map[string]func(*yaml.Node, string){
-		"url": func(v *yaml.Node, p string) {
-			hasURL = true
-			if !d.String(v, p, &s.base) {
-				return
-			}
-			u, err := url.Parse(s.base)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				d.Errorf(v, p, "must be an http(s) URL such as https://example.atlassian.net, not %q", s.base)
-			}
-			s.base = strings.TrimRight(s.base, "/")
-		},
 		"flavor": func(v *yaml.Node, p string) {
 			if d.String(v, p, &s.flavor) && s.flavor != Cloud && s.flavor != DataCenter {
 				d.Errorf(v, p, "must be cloud or datacenter, not %q", s.flavor)
@@ -160,21 +150,16 @@ func build(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env, cl
 				d.Errorf(v, p, "must not have an ORDER BY: the source orders the search itself")
 			}
 		},
-		"overlap": func(v *yaml.Node, p string) { d.Duration(v, p, &s.overlap) },
-		"requests_per_minute": func(v *yaml.Node, p string) {
-			if d.Int(v, p, &rpm) && rpm < 0 {
-				d.Errorf(v, p, "must not be negative")
-			}
-		},
 		"mapping": func(v *yaml.Node, p string) { s.decodeMapping(d, v, p) },
 	}
 	for k, h := range d.SecretFields("token", env.Dir, &token) {
 		fields[k] = h
 	}
+	maps.Copy(fields, ep.Fields(d, "the Jira site", "https://example.atlassian.net"))
 	sources.Fields(d, n, path, fields)
-	if !hasURL {
-		d.Errorf(n, strictyaml.Join(path, "url"), "missing: the Jira site, such as https://example.atlassian.net")
-	}
+	ep.Require(d, n, path, "the Jira site", "https://example.atlassian.net")
+	s.base, s.overlap = ep.URL, ep.Overlap
+	rpm := ep.RequestsPerMinute
 	if token == "" {
 		d.Errorf(n, strictyaml.Join(path, "token"), "missing: an API token (token: ${ENV_VAR} or token_file)")
 	}
@@ -269,7 +254,7 @@ func (s *source) Sync(ctx context.Context, cursor string) (sources.Batch, error)
 		}
 		c, err := s.toCase(ctx, is)
 		if err != nil {
-			if ctx.Err() != nil || !isCaseError(err) {
+			if ctx.Err() != nil || !isProblem(err) {
 				return sources.Batch{}, err
 			}
 			b.Problems = append(b.Problems, err)
@@ -309,7 +294,7 @@ func (s *source) Window(ctx context.Context, from, to time.Time) ([]sla.Case, er
 	for _, is := range issues {
 		c, err := s.toCase(ctx, is)
 		if err != nil {
-			if ctx.Err() != nil || !isCaseError(err) {
+			if ctx.Err() != nil || !isProblem(err) {
 				return nil, err
 			}
 			s.logger.Warn("Skipped an issue", "err", err)
@@ -323,27 +308,23 @@ func (s *source) Window(ctx context.Context, from, to time.Time) ([]sla.Case, er
 	return out, nil
 }
 
-// caseError is a problem with one issue: the others are kept.
-type caseError struct {
-	key string
-	err error
+// issueProblem is an error about one issue: the others are kept.
+func issueProblem(key string, err error) error {
+	return sources.Problem{Err: fmt.Errorf("issue %s: %w", key, err)}
 }
-
-func (e *caseError) Error() string { return fmt.Sprintf("issue %s: %v", e.key, e.err) }
-func (e *caseError) Unwrap() error { return e.err }
 
 // gone makes a 404 on an issue's own resources (deleted or moved since
 // the search, or hidden from the API user) a problem with that issue.
 func gone(key string, err error) error {
 	var se *rest.StatusError
 	if errors.As(err, &se) && se.Code == http.StatusNotFound {
-		return &caseError{key: key, err: err}
+		return issueProblem(key, err)
 	}
 	return err
 }
 
-func isCaseError(err error) bool {
-	_, ok := err.(*caseError)
+func isProblem(err error) bool {
+	_, ok := err.(sources.Problem)
 	return ok
 }
 
@@ -495,7 +476,7 @@ func (r rawIssue) decode() (issue, error) {
 		return is, err
 	}
 	if err := json.Unmarshal(b, &is); err != nil {
-		return is, &caseError{key: r.Key, err: fmt.Errorf("unexpected fields: %w", err)}
+		return is, issueProblem(r.Key, fmt.Errorf("unexpected fields: %w", err))
 	}
 	is.raw = r.Fields
 	return is, nil
@@ -548,7 +529,7 @@ func (s *source) search(ctx context.Context, jql string) ([]issue, error) {
 	for _, r := range raws {
 		is, err := r.decode()
 		if err != nil {
-			if isCaseError(err) {
+			if isProblem(err) {
 				// Keep it so that toCase reports it as a problem.
 				is = issue{ID: r.ID, Key: r.Key, bad: err}
 			} else {
@@ -622,7 +603,7 @@ func (s *source) firstResponse(ctx context.Context, is issue) (time.Time, error)
 			}
 			t, err := parseTime(c.Created)
 			if err != nil {
-				return time.Time{}, &caseError{key: is.Key, err: fmt.Errorf("comment created: %w", err)}
+				return time.Time{}, issueProblem(is.Key, fmt.Errorf("comment created: %w", err))
 			}
 			if !t.IsZero() && (first.IsZero() || t.Before(first)) {
 				first = t
@@ -671,7 +652,7 @@ func customString(raw json.RawMessage) string {
 }
 
 func (s *source) toCase(ctx context.Context, is issue) (sla.Case, error) {
-	bad := func(err error) (sla.Case, error) { return sla.Case{}, &caseError{key: is.Key, err: err} }
+	bad := func(err error) (sla.Case, error) { return sla.Case{}, issueProblem(is.Key, err) }
 	if is.bad != nil {
 		return sla.Case{}, is.bad
 	}

@@ -2,6 +2,7 @@ package jira
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -505,4 +506,18 @@ func TestConfig(t *testing.T) {
 	if s.base != "https://example.atlassian.net" || s.jql != "project = SUP" || s.overlap != 10*time.Minute {
 		t.Errorf("decoded %+v", s)
 	}
+}
+
+func jsonRoundTrip(b []byte, c *sla.Case) error { return json.Unmarshal(b, c) }
+
+// utc puts every instant of a case in UTC.
+func utc(c sla.Case) sla.Case {
+	c.Created, c.FirstResponse, c.Resolved = c.Created.UTC(), c.FirstResponse.UTC(), c.Resolved.UTC()
+	for i := range c.StatusHistory {
+		c.StatusHistory[i].At = c.StatusHistory[i].At.UTC()
+	}
+	for i := range c.SeverityHistory {
+		c.SeverityHistory[i].At = c.SeverityHistory[i].At.UTC()
+	}
+	return c
 }

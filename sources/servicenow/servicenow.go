@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -101,22 +102,8 @@ func New(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env) sour
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	var user, password, oauth string
-	rpm := 0
-	hasURL := false
+	ep := rest.Endpoint{Overlap: s.overlap}
 	own := map[string]func(*yaml.Node, string){
-		"url": func(v *yaml.Node, p string) {
-			hasURL = true
-			var u string
-			if !d.String(v, p, &u) {
-				return
-			}
-			pu, err := url.Parse(u)
-			if err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
-				d.Errorf(v, p, "want the instance's address such as https://acme.service-now.com")
-				return
-			}
-			s.base = strings.TrimRight(u, "/")
-		},
 		"table": func(v *yaml.Node, p string) {
 			if d.String(v, p, &s.table) && !validName(s.table) {
 				d.Errorf(v, p, "want a table name such as incident")
@@ -126,16 +113,6 @@ func New(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env) sour
 		"query": func(v *yaml.Node, p string) {
 			if d.String(v, p, &s.query) && (strings.Contains(s.query, "ORDERBY") || strings.Contains(s.query, "^NQ")) {
 				d.Errorf(v, p, "the query may not hold ORDERBY or ^NQ: the source orders and pages itself")
-			}
-		},
-		"requests_per_minute": func(v *yaml.Node, p string) {
-			if d.Int(v, p, &rpm) && rpm < 0 {
-				d.Errorf(v, p, "must not be negative")
-			}
-		},
-		"overlap": func(v *yaml.Node, p string) {
-			if d.Duration(v, p, &s.overlap) && s.overlap < 0 {
-				d.Errorf(v, p, "must not be negative")
 			}
 		},
 		"page_size": func(v *yaml.Node, p string) {
@@ -151,10 +128,11 @@ func New(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env) sour
 	for k, h := range d.SecretFields("oauth_token", env.Dir, &oauth) {
 		own[k] = h
 	}
+	maps.Copy(own, ep.Fields(d, "the instance's address", "https://acme.service-now.com"))
 	sources.Fields(d, n, path, own)
-	if !hasURL {
-		d.Errorf(n, strictyaml.Join(path, "url"), "missing: the instance's address such as https://acme.service-now.com")
-	}
+	ep.Require(d, n, path, "the instance's address", "https://acme.service-now.com")
+	s.base, s.overlap = ep.URL, ep.Overlap
+	rpm := ep.RequestsPerMinute
 	var auth rest.Auth
 	switch {
 	case password != "" && oauth != "":
@@ -310,7 +288,7 @@ func (s *source) Sync(ctx context.Context, cur string) (sources.Batch, error) {
 		}
 		c, err := s.build(ctx, r)
 		if err != nil {
-			var pe problem
+			var pe sources.Problem
 			if errors.As(err, &pe) {
 				b.Problems = append(b.Problems, err)
 				continue
@@ -343,7 +321,7 @@ func (s *source) Window(ctx context.Context, from, to time.Time) ([]sla.Case, er
 	for _, r := range recs {
 		c, err := s.build(ctx, r)
 		if err != nil {
-			var pe problem
+			var pe sources.Problem
 			if errors.As(err, &pe) {
 				s.logger.Warn("Skipped a record", "err", err)
 				continue
@@ -482,12 +460,6 @@ func strs(m map[string]any) map[string]string {
 	return out
 }
 
-// problem is a record that cannot be a case: the batch skips it.
-type problem struct{ err error }
-
-func (p problem) Error() string { return p.err.Error() }
-func (p problem) Unwrap() error { return p.err }
-
 func parseDate(v string) (time.Time, error) {
 	return time.ParseInLocation(dateFormat, v, time.UTC)
 }
@@ -520,7 +492,7 @@ func (s *source) build(ctx context.Context, r record) (sla.Case, error) {
 		name = r.sysID
 	}
 	bad := func(format string, args ...any) (sla.Case, error) {
-		return sla.Case{}, problem{fmt.Errorf("%s %s: %s", s.table, name, fmt.Sprintf(format, args...))}
+		return sla.Case{}, sources.Problem{Err: fmt.Errorf("%s %s: %s", s.table, name, fmt.Sprintf(format, args...))}
 	}
 	st, ok := status(r.get("state"), r.get("hold_reason"))
 	if !ok {
@@ -646,7 +618,7 @@ func (s *source) history(ctx context.Context, r record, c *sla.Case) error {
 	for i := 0; i < len(rows); {
 		at, err := parseDate(rows[i].Created)
 		if err != nil {
-			return problem{fmt.Errorf("%s %s: sys_audit: %q is not a date", s.table, r.number, rows[i].Created)}
+			return sources.Problem{Err: fmt.Errorf("%s %s: sys_audit: %q is not a date", s.table, r.number, rows[i].Created)}
 		}
 		statusChanged, prioChanged := false, false
 		j := i
@@ -702,7 +674,7 @@ func (s *source) firstResponse(ctx context.Context, r record, c *sla.Case) error
 		}
 		t, err := parseDate(e.Created)
 		if err != nil {
-			return problem{fmt.Errorf("%s %s: sys_journal_field: %q is not a date", s.table, r.number, e.Created)}
+			return sources.Problem{Err: fmt.Errorf("%s %s: sys_journal_field: %q is not a date", s.table, r.number, e.Created)}
 		}
 		c.FirstResponse = t
 		return nil

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -75,33 +76,9 @@ func New(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env) sour
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	var email, token, oauth string
-	rpm := 0
-	hasURL := false
+	ep := rest.Endpoint{Overlap: s.overlap}
 	own := map[string]func(*yaml.Node, string){
-		"url": func(v *yaml.Node, p string) {
-			hasURL = true
-			var u string
-			if !d.String(v, p, &u) {
-				return
-			}
-			pu, err := url.Parse(u)
-			if err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
-				d.Errorf(v, p, "want the account's address such as https://acme.zendesk.com")
-				return
-			}
-			s.base = strings.TrimRight(u, "/")
-		},
-		"email": func(v *yaml.Node, p string) { d.String(v, p, &email) },
-		"requests_per_minute": func(v *yaml.Node, p string) {
-			if d.Int(v, p, &rpm) && rpm < 0 {
-				d.Errorf(v, p, "must not be negative")
-			}
-		},
-		"overlap": func(v *yaml.Node, p string) {
-			if d.Duration(v, p, &s.overlap) && s.overlap < 0 {
-				d.Errorf(v, p, "must not be negative")
-			}
-		},
+		"email":   func(v *yaml.Node, p string) { d.String(v, p, &email) },
 		"mapping": func(v *yaml.Node, p string) { s.decodeMapping(d, v, p) },
 	}
 	for k, h := range d.SecretFields("token", env.Dir, &token) {
@@ -110,10 +87,11 @@ func New(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env) sour
 	for k, h := range d.SecretFields("oauth_token", env.Dir, &oauth) {
 		own[k] = h
 	}
+	maps.Copy(own, ep.Fields(d, "the account's address", "https://acme.zendesk.com"))
 	sources.Fields(d, n, path, own)
-	if !hasURL {
-		d.Errorf(n, strictyaml.Join(path, "url"), "missing: the account's address such as https://acme.zendesk.com")
-	}
+	ep.Require(d, n, path, "the account's address", "https://acme.zendesk.com")
+	s.base, s.overlap = ep.URL, ep.Overlap
+	rpm := ep.RequestsPerMinute
 	var auth rest.Auth
 	switch {
 	case token != "" && oauth != "":
@@ -232,7 +210,7 @@ func (s *source) Sync(ctx context.Context, cursor string) (sources.Batch, error)
 		}
 		c, err := s.build(ctx, t, orgs)
 		if err != nil {
-			var pe problem
+			var pe sources.Problem
 			if errors.As(err, &pe) {
 				b.Problems = append(b.Problems, err)
 				continue
@@ -267,7 +245,7 @@ func (s *source) Window(ctx context.Context, from, to time.Time) ([]sla.Case, er
 		}
 		c, err := s.build(ctx, t, orgs)
 		if err != nil {
-			var pe problem
+			var pe sources.Problem
 			if errors.As(err, &pe) {
 				s.logger.Warn("Skipped a ticket", "err", err)
 				continue
@@ -441,12 +419,6 @@ type auditPage struct {
 	} `json:"links"`
 }
 
-// problem is a ticket that cannot be a case: the batch skips it.
-type problem struct{ err error }
-
-func (p problem) Error() string { return p.err.Error() }
-func (p problem) Unwrap() error { return p.err }
-
 var statuses = map[string]sla.Status{
 	"new": sla.StatusOpen, "open": sla.StatusOpen, "pending": sla.StatusPendingCustomer,
 	"hold": sla.StatusOnHold, "solved": sla.StatusResolved, "closed": sla.StatusClosed,
@@ -457,7 +429,7 @@ var statuses = map[string]sla.Status{
 func (s *source) build(ctx context.Context, t ticket, orgs map[int64]string) (sla.Case, error) {
 	id := strconv.FormatInt(t.ID, 10)
 	bad := func(format string, args ...any) (sla.Case, error) {
-		return sla.Case{}, problem{fmt.Errorf("ticket %s: %s", id, fmt.Sprintf(format, args...))}
+		return sla.Case{}, sources.Problem{Err: fmt.Errorf("ticket %s: %s", id, fmt.Sprintf(format, args...))}
 	}
 	st, ok := statuses[t.Status]
 	if !ok {
