@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/support-sla/support_sla_exporter/sources/fakeapi"
 )
 
 // TicketsPath is the ticket list.
@@ -76,16 +78,7 @@ type conversation struct {
 }
 
 // Fault is an answer injected instead of the real one.
-type Fault struct {
-	// Path is the request path it applies to ("" any).
-	Path string
-	// Code is the HTTP status; with Malformed, 200 and a truncated body.
-	Code       int
-	RetryAfter int // seconds, for a 429; 0 none
-	Malformed  bool
-	// Times is how many requests it answers; 0 is one.
-	Times int
-}
+type Fault = fakeapi.Fault
 
 // Server is the fake. Its zero value is not usable: call New.
 type Server struct {
@@ -103,14 +96,13 @@ type Server struct {
 	nextID    int64
 	tickets   map[int64]*Ticket
 	companies map[int64]string
-	faults    []Fault
-	counts    map[string]int
+	rec       fakeapi.Recorder
 }
 
 // New makes an empty fake accepting apiKey.
 func New(apiKey string) *Server {
 	return &Server{APIKey: apiKey, MaxPerPage: 100, MaxPages: 300, Now: time.Now, nextID: 5000,
-		tickets: map[int64]*Ticket{}, companies: map[int64]string{}, counts: map[string]int{}}
+		tickets: map[int64]*Ticket{}, companies: map[int64]string{}}
 }
 
 // AddCompany adds or renames a company.
@@ -195,41 +187,34 @@ func (s *Server) Reply(id int64, at time.Time, user int64, private, incoming, st
 func (s *Server) Inject(f ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, f...)
+	s.rec.Inject(f...)
 }
 
 // Requests is the number of requests to a path so far ("" all).
 func (s *Server) Requests(path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if path == "" {
-		n := 0
-		for _, c := range s.counts {
-			n += c
-		}
-		return n
-	}
-	return s.counts[path]
+	return s.rec.Requests(path)
 }
 
 // ResetCounts sets every request counter back to zero.
 func (s *Server) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.counts = map[string]int{}
+	s.rec.Reset()
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.counts[r.URL.Path]++
+	s.rec.Count(r.URL.Path)
 	if u, _, ok := r.BasicAuth(); !ok || s.APIKey == "" || u != s.APIKey {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "invalid_credentials",
 			"message": "You have to be logged in to perform this action."})
 		return
 	}
-	if f, ok := s.fault(r.URL.Path); ok {
+	if f, ok := s.rec.Take(r.URL.Path); ok {
 		switch {
 		case f.Malformed:
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -436,21 +421,6 @@ func (s *Server) ticketJSON(t *Ticket, include map[string]bool) map[string]any {
 		}
 	}
 	return m
-}
-
-func (s *Server) fault(path string) (Fault, bool) {
-	for i, f := range s.faults {
-		if f.Path != "" && f.Path != path {
-			continue
-		}
-		if f.Times <= 1 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		} else {
-			s.faults[i].Times--
-		}
-		return f, true
-	}
-	return Fault{}, false
 }
 
 func base(r *http.Request) string {

@@ -27,6 +27,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/support-sla/support_sla_exporter/sources/fakeapi"
 )
 
 // Paths of the endpoints.
@@ -95,13 +97,7 @@ type Issue struct {
 }
 
 // Fault is an answer injected instead of the real one.
-type Fault struct {
-	Path       string // the request path it applies to ("" any)
-	Code       int    // HTTP status; with Malformed, 200 and a truncated body
-	RetryAfter int    // seconds, for a 429; 0 none
-	Malformed  bool
-	Times      int // how many requests it answers; 0 is one
-}
+type Fault = fakeapi.Fault
 
 // Server is the fake. Its exported fields are set before use.
 type Server struct {
@@ -118,14 +114,13 @@ type Server struct {
 	mu       sync.Mutex
 	issues   []*Issue
 	statuses map[string]string // name → category key (new, indeterminate, done)
-	faults   []Fault
-	counts   map[string]int
+	rec      fakeapi.Recorder
 	jqls     []string
 }
 
 // New makes a server with Jira's default workflow statuses.
 func New(email, token string) *Server {
-	return &Server{Email: email, Token: token, counts: map[string]int{}, statuses: map[string]string{
+	return &Server{Email: email, Token: token, statuses: map[string]string{
 		"Open": "new", "To Do": "new", "Waiting for support": "new",
 		"In Progress": "indeterminate", "Waiting for customer": "indeterminate", "Pending": "indeterminate",
 		"Escalated": "indeterminate",
@@ -171,35 +166,28 @@ func (s *Server) Update(key string, fn func(*Issue)) bool {
 func (s *Server) Inject(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f.Times <= 0 {
-		f.Times = 1
-	}
-	s.faults = append(s.faults, f)
+	s.rec.Inject(f)
 }
 
 // Count is the number of requests to path so far.
 func (s *Server) Count(path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.counts[path]
+	return s.rec.Requests(path)
 }
 
 // Total is the number of requests so far.
 func (s *Server) Total() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for _, c := range s.counts {
-		n += c
-	}
-	return n
+	return s.rec.Requests("")
 }
 
 // ResetCounts sets every counter back to zero.
 func (s *Server) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.counts = map[string]int{}
+	s.rec.Reset()
 	s.jqls = nil
 }
 
@@ -224,19 +212,12 @@ func writeErr(w http.ResponseWriter, code int, msgs ...string) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.counts[r.URL.Path]++
+	s.rec.Count(r.URL.Path)
 	if !s.authorized(r) {
 		writeErr(w, http.StatusUnauthorized, "Client must be authenticated to access this resource.")
 		return
 	}
-	for i := range s.faults {
-		if p := s.faults[i].Path; p != "" && p != r.URL.Path {
-			continue
-		}
-		f := s.faults[i]
-		if s.faults[i].Times--; s.faults[i].Times <= 0 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		}
+	if f, ok := s.rec.Take(r.URL.Path); ok {
 		switch {
 		case f.Malformed:
 			w.Header().Set("Content-Type", "application/json")

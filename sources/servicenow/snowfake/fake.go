@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/support-sla/support_sla_exporter/sources/fakeapi"
 )
 
 // TablePath is the Table API path of a table.
@@ -42,13 +44,7 @@ type Incident struct {
 }
 
 // Fault is an answer injected instead of the real one.
-type Fault struct {
-	Path       string // "" any
-	Code       int
-	RetryAfter int // seconds, for a 429
-	Malformed  bool
-	Times      int // 0 is one
-}
+type Fault = fakeapi.Fault
 
 // Server is the fake. Call New.
 type Server struct {
@@ -61,8 +57,7 @@ type Server struct {
 	mu     sync.Mutex
 	seq    int
 	tables map[string][]map[string]string
-	faults []Fault
-	counts map[string]int
+	rec    fakeapi.Recorder
 	// Queries records the sysparm_query of every request, by path.
 	queries map[string][]string
 }
@@ -70,7 +65,7 @@ type Server struct {
 // New makes an empty fake accepting the given basic credentials.
 func New(user, password string) *Server {
 	return &Server{User: user, Password: password, MaxLimit: 10000,
-		tables: map[string][]map[string]string{}, counts: map[string]int{}, queries: map[string][]string{}}
+		tables: map[string][]map[string]string{}, queries: map[string][]string{}}
 }
 
 func fmtTime(t time.Time) string {
@@ -163,21 +158,14 @@ func (s *Server) Journal(id string, at time.Time, user, element string) {
 func (s *Server) Inject(f ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, f...)
+	s.rec.Inject(f...)
 }
 
 // Requests is the number of requests to a path so far ("" all).
 func (s *Server) Requests(path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if path == "" {
-		n := 0
-		for _, c := range s.counts {
-			n += c
-		}
-		return n
-	}
-	return s.counts[path]
+	return s.rec.Requests(path)
 }
 
 // Queries returns the sysparm_query of each request to path so far.
@@ -191,7 +179,7 @@ func (s *Server) Queries(path string) []string {
 func (s *Server) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.counts = map[string]int{}
+	s.rec.Reset()
 	s.queries = map[string][]string{}
 }
 
@@ -203,21 +191,6 @@ func (s *Server) authorized(r *http.Request) bool {
 	return ok && s.Password != "" && u == s.User && p == s.Password
 }
 
-func (s *Server) fault(path string) (Fault, bool) {
-	for i, f := range s.faults {
-		if f.Path != "" && f.Path != path {
-			continue
-		}
-		if f.Times <= 1 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		} else {
-			s.faults[i].Times--
-		}
-		return f, true
-	}
-	return Fault{}, false
-}
-
 func failure(w http.ResponseWriter, code int, msg, detail string) {
 	writeJSON(w, code, map[string]any{"error": map[string]string{"message": msg, "detail": detail}, "status": "failure"})
 }
@@ -226,13 +199,13 @@ func failure(w http.ResponseWriter, code int, msg, detail string) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.counts[r.URL.Path]++
+	s.rec.Count(r.URL.Path)
 	s.queries[r.URL.Path] = append(s.queries[r.URL.Path], r.URL.Query().Get("sysparm_query"))
 	if !s.authorized(r) {
 		failure(w, http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
 		return
 	}
-	if f, ok := s.fault(r.URL.Path); ok {
+	if f, ok := s.rec.Take(r.URL.Path); ok {
 		switch {
 		case f.Malformed:
 			w.Header().Set("Content-Type", "application/json;charset=UTF-8")

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/support-sla/support_sla_exporter/sources/fakeapi"
 )
 
 // ExportPath is the cursor-based incremental ticket export.
@@ -79,16 +81,7 @@ type audit struct {
 }
 
 // Fault is an answer injected instead of the real one.
-type Fault struct {
-	// Path is the request path it applies to ("" any).
-	Path string
-	// Code is the HTTP status; with Malformed, 200 and a truncated body.
-	Code       int
-	RetryAfter int // seconds, for a 429; 0 none
-	Malformed  bool
-	// Times is how many requests it answers; 0 is one.
-	Times int
-}
+type Fault = fakeapi.Fault
 
 // Server is the fake. Its zero value is not usable: call New.
 type Server struct {
@@ -106,14 +99,13 @@ type Server struct {
 	nextID  int64
 	tickets map[int64]*Ticket
 	orgs    map[int64]string
-	faults  []Fault
-	counts  map[string]int
+	rec     fakeapi.Recorder
 }
 
 // New makes an empty fake accepting the given basic credentials.
 func New(email, token string) *Server {
 	return &Server{Email: email, Token: token, PageSize: 1000, AuditPageSize: 100, nextID: 1000,
-		tickets: map[int64]*Ticket{}, orgs: map[int64]string{}, counts: map[string]int{}}
+		tickets: map[int64]*Ticket{}, orgs: map[int64]string{}}
 }
 
 // AddOrganization adds or renames an organization.
@@ -186,28 +178,21 @@ func (s *Server) Delete(id int64, at time.Time) {
 func (s *Server) Inject(f ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, f...)
+	s.rec.Inject(f...)
 }
 
 // Requests is the number of requests to a path so far ("" all).
 func (s *Server) Requests(path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if path == "" {
-		n := 0
-		for _, c := range s.counts {
-			n += c
-		}
-		return n
-	}
-	return s.counts[path]
+	return s.rec.Requests(path)
 }
 
 // ResetCounts sets every request counter back to zero.
 func (s *Server) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.counts = map[string]int{}
+	s.rec.Reset()
 }
 
 func (s *Server) touch(t *Ticket, at time.Time, author int64, ev Event) {
@@ -232,12 +217,12 @@ func nullable(s string) any {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.counts[r.URL.Path]++
+	s.rec.Count(r.URL.Path)
 	if !s.authorized(r) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "Couldn't authenticate you"})
 		return
 	}
-	if f, ok := s.fault(r.URL.Path); ok {
+	if f, ok := s.rec.Take(r.URL.Path); ok {
 		switch {
 		case f.Malformed:
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -298,21 +283,6 @@ func (s *Server) authorized(r *http.Request) bool {
 	}
 	u, p, ok := r.BasicAuth()
 	return ok && s.Token != "" && u == s.Email+"/token" && p == s.Token
-}
-
-func (s *Server) fault(path string) (Fault, bool) {
-	for i, f := range s.faults {
-		if f.Path != "" && f.Path != path {
-			continue
-		}
-		if f.Times <= 1 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		} else {
-			s.faults[i].Times--
-		}
-		return f, true
-	}
-	return Fault{}, false
 }
 
 // export answers the cursor-based incremental export: start_time (epoch

@@ -1,0 +1,69 @@
+// Package fakeapi is what the in-repo fakes of the ticket systems' APIs
+// share: faults a test injects (429 with Retry-After, 5xx, malformed JSON)
+// and a count of the requests by path, which tests hold a source's cost
+// to. Each fake answers a fault with its own vendor's bodies.
+package fakeapi
+
+import "slices"
+
+// Fault is an answer injected instead of the real one.
+type Fault struct {
+	// Path is the request path it applies to ("" any).
+	Path string
+	// Code is the HTTP status; with Malformed, 200 and a truncated body.
+	Code       int
+	RetryAfter int // seconds, for a 429; 0 none
+	Malformed  bool
+	// Times is how many requests it answers; 0 is one.
+	Times int
+}
+
+// Recorder counts requests and hands out injected faults. It does not
+// lock: its fake holds its own lock around every call.
+type Recorder struct {
+	faults []Fault
+	counts map[string]int
+}
+
+// Inject queues faults; each answers the next matching requests.
+func (r *Recorder) Inject(f ...Fault) { r.faults = append(r.faults, f...) }
+
+// Count counts a request to path.
+func (r *Recorder) Count(path string) {
+	if r.counts == nil {
+		r.counts = map[string]int{}
+	}
+	r.counts[path]++
+}
+
+// Take returns the fault to answer a request to path with, if one is
+// queued for it.
+func (r *Recorder) Take(path string) (Fault, bool) {
+	for i, f := range r.faults {
+		if f.Path != "" && f.Path != path {
+			continue
+		}
+		if f.Times <= 1 {
+			r.faults = slices.Delete(r.faults, i, i+1)
+		} else {
+			r.faults[i].Times--
+		}
+		return f, true
+	}
+	return Fault{}, false
+}
+
+// Requests is the number of requests to a path so far ("" all).
+func (r *Recorder) Requests(path string) int {
+	if path != "" {
+		return r.counts[path]
+	}
+	n := 0
+	for _, c := range r.counts {
+		n += c
+	}
+	return n
+}
+
+// Reset sets every request count back to zero.
+func (r *Recorder) Reset() { clear(r.counts) }
