@@ -4,7 +4,12 @@
 // to. Each fake answers a fault with its own vendor's bodies.
 package fakeapi
 
-import "slices"
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
 
 // Fault is an answer injected instead of the real one.
 type Fault struct {
@@ -67,3 +72,37 @@ func (r *Recorder) Requests(path string) int {
 
 // Reset sets every request count back to zero.
 func (r *Recorder) Reset() { clear(r.counts) }
+
+// Clock is a client clock for tests: a sleep advances it at once and is
+// recorded, so a wait is checked without waiting.
+type Clock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+// NewClock is a clock stopped at now.
+func NewClock(now time.Time) *Clock { return &Clock{now: now} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Sleep records d and moves the clock on by it.
+func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sleeps = append(c.sleeps, d)
+	c.now = c.now.Add(d)
+	return ctx.Err()
+}
+
+// Sleeps are the sleeps so far.
+func (c *Clock) Sleeps() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.sleeps)
+}

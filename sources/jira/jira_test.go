@@ -9,43 +9,16 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/support-sla/support_sla_exporter/sla"
 	"github.com/support-sla/support_sla_exporter/sources"
+	"github.com/support-sla/support_sla_exporter/sources/fakeapi"
 	"github.com/support-sla/support_sla_exporter/sources/jira/jirafake"
 	"github.com/support-sla/support_sla_exporter/sources/rest"
 	"github.com/support-sla/support_sla_exporter/strictyaml"
 )
-
-// fakeClock advances when slept on, and records the sleeps.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sleeps = append(f.sleeps, d)
-	f.now = f.now.Add(d)
-	return ctx.Err()
-}
-
-func (f *fakeClock) slept() []time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]time.Duration(nil), f.sleeps...)
-}
 
 var (
 	now = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
@@ -77,11 +50,11 @@ func newFake(t *testing.T, email, token string) (*jirafake.Server, *httptest.Ser
 }
 
 // newSource decodes cfg (the source's mapping, without url) for srv.
-func newSource(t *testing.T, srvURL, cfg string, env map[string]string) (*source, *fakeClock, error) {
+func newSource(t *testing.T, srvURL, cfg string, env map[string]string) (*source, *fakeapi.Clock, error) {
 	t.Helper()
 	d := &strictyaml.Decoder{File: "cfg.yml", LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	n := d.Parse([]byte("name: sup\ntype: jira\nurl: " + srvURL + "\n" + cfg))
-	clock := &fakeClock{now: now}
+	clock := fakeapi.NewClock(now)
 	s := build(d, n, "sources[0]", sources.Env{Name: "sup", Dir: t.TempDir()}, clock)
 	if err := d.Err(); err != nil {
 		return nil, clock, err
@@ -89,7 +62,7 @@ func newSource(t *testing.T, srvURL, cfg string, env map[string]string) (*source
 	return s.(*source), clock, nil
 }
 
-func mustSource(t *testing.T, srvURL, cfg string) (*source, *fakeClock) {
+func mustSource(t *testing.T, srvURL, cfg string) (*source, *fakeapi.Clock) {
 	t.Helper()
 	s, clock, err := newSource(t, srvURL, cfg, map[string]string{"JIRA_TOKEN": token})
 	if err != nil {
@@ -223,7 +196,7 @@ func TestRetryAfter(t *testing.T) {
 	if got := f.Count(jirafake.SearchJQLPath); got != 2 {
 		t.Errorf("%d search requests, want 2 (the 429 and its retry)", got)
 	}
-	if sl := clock.slept(); len(sl) == 0 || sl[0] != 7*time.Second {
+	if sl := clock.Sleeps(); len(sl) == 0 || sl[0] != 7*time.Second {
 		t.Errorf("slept %v, want 7s first (Retry-After)", sl)
 	}
 }

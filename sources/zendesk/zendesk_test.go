@@ -6,12 +6,12 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/support-sla/support_sla_exporter/sla"
 	"github.com/support-sla/support_sla_exporter/sources"
+	"github.com/support-sla/support_sla_exporter/sources/fakeapi"
 	"github.com/support-sla/support_sla_exporter/sources/rest"
 	"github.com/support-sla/support_sla_exporter/sources/zendesk/zendeskfake"
 	"github.com/support-sla/support_sla_exporter/strictyaml"
@@ -35,34 +35,7 @@ func at(s string) time.Time {
 	return t
 }
 
-// fakeClock advances when slept on, and records the sleeps.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sleeps = append(f.sleeps, d)
-	f.now = f.now.Add(d)
-	return ctx.Err()
-}
-
-func (f *fakeClock) Sleeps() []time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]time.Duration(nil), f.sleeps...)
-}
-
-var _ rest.Clock = (*fakeClock)(nil)
+var _ rest.Clock = (*fakeapi.Clock)(nil)
 
 // decode builds a source from a YAML mapping; env holds the variables.
 func decode(t *testing.T, yml string, env map[string]string) (*source, error) {
@@ -80,7 +53,7 @@ func decode(t *testing.T, yml string, env map[string]string) (*source, error) {
 }
 
 // setup starts a fake and a source on it with a fake clock.
-func setup(t *testing.T, extra string) (*zendeskfake.Server, *source, *fakeClock) {
+func setup(t *testing.T, extra string) (*zendeskfake.Server, *source, *fakeapi.Clock) {
 	t.Helper()
 	fake := zendeskfake.New(email, apiToken)
 	srv := httptest.NewTLSServer(fake)
@@ -90,7 +63,7 @@ func setup(t *testing.T, extra string) (*zendeskfake.Server, *source, *fakeClock
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{now: now}
+	clock := fakeapi.NewClock(now)
 	s.setTestClient(clock, srv.Client().Transport)
 	return fake, s, clock
 }
