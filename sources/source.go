@@ -63,12 +63,22 @@ type Env struct {
 	// Policy is the policy the source's cases are evaluated with.
 	Policy *sla.Policy
 	// Now is the clock; tests set it.
-	Now    func() time.Time
+	Now func() time.Time
+	// Clock paces the source's requests (waits for a rate limit or a
+	// retry); the real clock when nil. Tests set a fake one to check a
+	// wait without waiting.
+	Clock  Clock
 	Logger *slog.Logger
 	// Requests counts the source's HTTP requests by status code ("429",
 	// "error" for a transport failure): support_sla_source_requests_total
 	// with the source label set. Nil when nobody counts.
 	Requests *prometheus.CounterVec
+}
+
+// Clock is what a source waits on.
+type Clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
 }
 
 // Factory decodes a source's type-specific keys from its configuration

@@ -120,7 +120,7 @@ func New(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env) sour
 		d.Errorf(n, path, "missing credentials: api_key (or api_key_file)")
 	}
 	s.opts = rest.Options{BaseURL: s.base, Auth: rest.Basic{User: key, Password: "X"}, RequestsPerMinute: rpm,
-		Requests: env.Requests, Logger: s.logger}
+		Requests: env.Requests, Clock: env.Clock, Logger: s.logger}
 	s.client = rest.New(s.opts)
 	return s
 }

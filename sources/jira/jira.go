@@ -111,11 +111,6 @@ type source struct {
 // `requests_per_minute` (the client's budget; none by default) and
 // `mapping` (see the package documentation).
 func New(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env) sources.Source {
-	return build(d, n, path, env, nil)
-}
-
-// build is New with a clock for the REST client (tests).
-func build(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env, clock rest.Clock) sources.Source {
 	s := &source{
 		name: env.Name, flavor: Cloud, jql: "project is not EMPTY", overlap: 5 * time.Minute,
 		logger: env.Logger, tzOK: map[string]error{},
@@ -176,7 +171,7 @@ func build(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env, cl
 	}
 	s.client = rest.New(rest.Options{
 		BaseURL: s.base, Auth: auth, RequestsPerMinute: rpm, Requests: env.Requests,
-		Clock: clock, Logger: s.logger,
+		Clock: env.Clock, Logger: s.logger,
 	})
 	return s
 }

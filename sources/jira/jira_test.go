@@ -55,7 +55,7 @@ func newSource(t *testing.T, srvURL, cfg string, env map[string]string) (*source
 	d := &strictyaml.Decoder{File: "cfg.yml", LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	n := d.Parse([]byte("name: sup\ntype: jira\nurl: " + srvURL + "\n" + cfg))
 	clock := fakeapi.NewClock(now)
-	s := build(d, n, "sources[0]", sources.Env{Name: "sup", Dir: t.TempDir()}, clock)
+	s := New(d, n, "sources[0]", sources.Env{Name: "sup", Dir: t.TempDir(), Clock: clock})
 	if err := d.Err(); err != nil {
 		return nil, clock, err
 	}

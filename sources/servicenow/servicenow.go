@@ -148,7 +148,7 @@ func New(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env) sour
 		d.Errorf(n, path, "missing credentials: username with password (or password_file), or oauth_token (or oauth_token_file)")
 	}
 	s.opts = rest.Options{BaseURL: s.base, Auth: auth, RequestsPerMinute: rpm,
-		Requests: env.Requests, Logger: s.logger}
+		Requests: env.Requests, Clock: env.Clock, Logger: s.logger}
 	s.client = rest.New(s.opts)
 	return s
 }

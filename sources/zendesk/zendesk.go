@@ -107,7 +107,7 @@ func New(d *strictyaml.Decoder, n *yaml.Node, path string, env sources.Env) sour
 		d.Errorf(n, path, "missing credentials: email with token (or token_file), or oauth_token (or oauth_token_file)")
 	}
 	s.opts = rest.Options{BaseURL: s.base, Auth: auth, RequestsPerMinute: rpm,
-		Requests: env.Requests, Logger: s.logger}
+		Requests: env.Requests, Clock: env.Clock, Logger: s.logger}
 	s.client = rest.New(s.opts)
 	return s
 }
