@@ -82,6 +82,9 @@ type Case struct {
 	Timezone        string           `json:"timezone,omitempty"`
 	Labels          []string         `json:"labels,omitempty"`
 	Type            string           `json:"type,omitempty"`
+	// SourceDue is the deadline the ticket system itself holds (Request
+	// Tracker's Due), for a cross-check with ours; zero when it has none.
+	SourceDue time.Time `json:"source_due,omitzero"`
 }
 
 // MarshalJSON writes a case in the shape of the file source, with null for
