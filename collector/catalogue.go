@@ -72,9 +72,12 @@ var (
 		"1 if the last poll of the source succeeded. Cases are polled in the background every interval; a failing source serves its last good cases.", labelsSource)
 	lastSuccessDesc = desc("source_last_success_timestamp_seconds",
 		"End of the last successful poll of the source.", labelsSource)
+	dueSkewDesc     = desc("source_due_skew_seconds", dueSkewHelp, labelsSource)
 	sourceCasesDesc = desc("source_cases",
 		"Cases held in the source's cache: open ones and those resolved this month.", labelsSource)
 )
+
+const dueSkewHelp = "Over the open cases for which the ticket system holds its own due date (Request Tracker's Due), the difference farthest from zero between that date and the exporter's earliest running deadline; positive when the system's is later. Absent when no case has one."
 
 // remainingBuckets are the upper bounds of support_sla_remaining_seconds:
 // 0, 15m, 30m, 1h, 2h, 4h, 8h, 24h, 72h.

@@ -281,6 +281,10 @@ type aggregation struct {
 	// uncounted are the indexes of the cases with an outcome decided since
 	// the start that outcomes_total has not counted yet.
 	uncounted []int
+	// skew is the source's own due minus ours of the open case where the
+	// two differ most (support_sla_source_due_skew_seconds).
+	skew    int64
+	hasSkew bool
 }
 
 // counts are the case counts of one tier, or one tier and customer.
@@ -366,6 +370,9 @@ func (e *evaluation) add(a *aggregation, cases []sla.Case, lo, hi int) {
 				tf.oldest[sev], tf.hasOldest[sev] = created, true
 			}
 		}
+		if open && !cs.SourceDue.IsZero() {
+			a.skewOf(cs.SourceDue.Unix(), res)
+		}
 		var fresh targetSet // targets decided since the start
 		for j := range res {
 			r := &res[j]
@@ -400,6 +407,35 @@ func (e *evaluation) add(a *aggregation, cases []sla.Case, lo, hi int) {
 			a.uncounted = append(a.uncounted, i)
 		}
 	}
+}
+
+// skewOf compares a case's own due with the earliest due of its running
+// targets (the deadline the ticket system would show next).
+func (a *aggregation) skewOf(own int64, res []sla.Result) {
+	var ours int64
+	found := false
+	for j := range res {
+		if r := &res[j]; r.State.Running() && r.HasDue && (!found || r.Due < ours) {
+			ours, found = r.Due, true
+		}
+	}
+	if found {
+		a.keepSkew(own - ours)
+	}
+}
+
+// keepSkew keeps the skew farthest from zero.
+func (a *aggregation) keepSkew(d int64) {
+	if !a.hasSkew || abs(d) > abs(a.skew) {
+		a.skew, a.hasSkew = d, true
+	}
+}
+
+func abs(d int64) int64 {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // due keeps the earliest due of a severity and target.
@@ -440,6 +476,9 @@ func (a *aggregation) merge(b *aggregation) {
 		a.top.merge(b.top)
 	}
 	a.uncounted = append(a.uncounted, b.uncounted...)
+	if b.hasSkew {
+		a.keepSkew(b.skew)
+	}
 }
 
 func (g *counts) add(o *counts) {
@@ -480,6 +519,9 @@ func (f *tierFigures) merge(o *tierFigures) {
 }
 
 func (a *aggregation) emit(ch chan<- prometheus.Metric, d descs, source string, byCustomer bool) {
+	if a.hasSkew {
+		ch <- prometheus.MustNewConstMetric(dueSkewDesc, prometheus.GaugeValue, float64(a.skew), source)
+	}
 	// Over all customers, for the compliance ratio.
 	decided := make([][numSeverities][sla.NumTargets]float64, len(a.tiers))
 	met := make([][numSeverities][sla.NumTargets]float64, len(a.tiers))
