@@ -116,8 +116,19 @@ func (p *Poller) Run(ctx context.Context) {
 	}
 }
 
+// fullSyncTimeout bounds a full sync. A first load reads the history of
+// every case: against a large system under its API rate limit that takes
+// hours, and a bound of a few intervals would fail it every time. Each
+// request keeps its own timeout, so a stalled server still fails it.
+const fullSyncTimeout = 24 * time.Hour
+
 // pollTimeout bounds one poll: a poll still running then has failed.
-func (p *Poller) pollTimeout() time.Duration { return max(2*p.cfg.Interval, time.Minute) }
+func (p *Poller) pollTimeout() time.Duration {
+	if p.cursor == "" {
+		return fullSyncTimeout
+	}
+	return max(2*p.cfg.Interval, time.Minute)
+}
 
 // Poll polls the source once and publishes the outcome.
 func (p *Poller) Poll(ctx context.Context) error {

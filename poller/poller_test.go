@@ -584,3 +584,21 @@ func TestReadyAcrossReload(t *testing.T) {
 		t.Errorf("taking over a polled cache: Ready %v, Polled %v; want ready, not polled itself", next.Ready(), next.Snapshot().Polled)
 	}
 }
+
+func TestPollTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		cursor   string
+		interval time.Duration
+		want     time.Duration
+	}{
+		{"", time.Minute, fullSyncTimeout}, // a first load may take hours
+		{"c", 5 * time.Minute, 10 * time.Minute},
+		{"c", 10 * time.Second, time.Minute},
+	} {
+		p := New(Config{Name: "s", Interval: tt.interval}, nil)
+		p.cursor = tt.cursor
+		if got := p.pollTimeout(); got != tt.want {
+			t.Errorf("cursor %q, interval %v: timeout %v, want %v", tt.cursor, tt.interval, got, tt.want)
+		}
+	}
+}

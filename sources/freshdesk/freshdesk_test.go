@@ -37,7 +37,7 @@ func at(s string) time.Time {
 var _ rest.Clock = (*fakeapi.Clock)(nil)
 
 // decode builds a source from a YAML mapping; env holds the variables.
-func decode(t *testing.T, yml string, env map[string]string) (*source, error) {
+func decode(t testing.TB, yml string, env map[string]string) (*source, error) {
 	t.Helper()
 	d := &strictyaml.Decoder{File: "cfg.yml", LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	n := d.Parse([]byte(yml))
@@ -52,7 +52,7 @@ func decode(t *testing.T, yml string, env map[string]string) (*source, error) {
 }
 
 // setup starts a fake and a source on it with a fake clock.
-func setup(t *testing.T, extra string) (*freshdeskfake.Server, *source, *fakeapi.Clock) {
+func setup(t testing.TB, extra string) (*freshdeskfake.Server, *source, *fakeapi.Clock) {
 	t.Helper()
 	fake := freshdeskfake.New(apiKey)
 	fake.Now = func() time.Time { return now }

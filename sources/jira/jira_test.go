@@ -39,7 +39,7 @@ const (
 )
 
 // newFake serves a fake Jira on loopback.
-func newFake(t *testing.T, email, token string) (*jirafake.Server, *httptest.Server) {
+func newFake(t testing.TB, email, token string) (*jirafake.Server, *httptest.Server) {
 	t.Helper()
 	f := jirafake.New(email, token)
 	f.Now = func() time.Time { return now }
@@ -50,7 +50,7 @@ func newFake(t *testing.T, email, token string) (*jirafake.Server, *httptest.Ser
 }
 
 // newSource decodes cfg (the source's mapping, without url) for srv.
-func newSource(t *testing.T, srvURL, cfg string, env map[string]string) (*source, *fakeapi.Clock, error) {
+func newSource(t testing.TB, srvURL, cfg string, env map[string]string) (*source, *fakeapi.Clock, error) {
 	t.Helper()
 	d := &strictyaml.Decoder{File: "cfg.yml", LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	n := d.Parse([]byte("name: sup\ntype: jira\nurl: " + srvURL + "\n" + cfg))

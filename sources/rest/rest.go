@@ -93,6 +93,10 @@ type Options struct {
 	Logger   *slog.Logger
 	// Transport replaces the HTTP transport (tests).
 	Transport http.RoundTripper
+	// Headers are sent with every request, after the defaults (Accept:
+	// application/json), which they may replace: GitHub's media type and
+	// API version.
+	Headers map[string]string
 }
 
 // Client is a REST client for one source. It is safe for concurrent use.
@@ -130,9 +134,15 @@ func New(o Options) *Client {
 	if o.Transport != nil {
 		r.SetTransport(o.Transport)
 	}
+	r.SetHeaders(o.Headers)
 	if o.Auth != nil {
 		o.Auth.apply(r)
+		if strings.HasPrefix(o.BaseURL, "http://") {
+			// Once here, rather than resty's warning on every request.
+			o.Logger.Warn("The source sends its credentials over plain HTTP: use https outside a trusted network", "url", o.BaseURL)
+		}
 	}
+	r.SetDisableWarn(true)
 	return &Client{o: o, r: r}
 }
 
@@ -211,7 +221,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (http.Header, err
 			}
 			err = fmt.Errorf("%s %s: %w", req.Method, pathOf(req.Path), redact(err))
 			retry = true
-		case resp.StatusCode() == http.StatusTooManyRequests:
+		case resp.StatusCode() == http.StatusTooManyRequests || limited403(resp):
 			c.count(strconv.Itoa(resp.StatusCode()))
 			wait = c.retryAfter(resp.Header())
 			c.hold(wait)
@@ -305,10 +315,34 @@ func (c *Client) retryAfter(h http.Header) time.Duration {
 	return c.o.Backoff
 }
 
+// limited403 reports a 403 that is a rate limit rather than a refusal:
+// GitHub answers an exhausted primary limit with 403 and
+// X-RateLimit-Remaining 0, and a secondary limit with 403 and Retry-After.
+// It is waited out like a 429.
+func limited403(resp *resty.Response) bool {
+	if resp.StatusCode() != http.StatusForbidden {
+		return false
+	}
+	h := resp.Header()
+	if h.Get("Retry-After") != "" {
+		return true
+	}
+	for _, name := range remainingHeaders {
+		if v := strings.TrimSpace(h.Get(name)); v != "" {
+			n, err := strconv.Atoi(v)
+			return err == nil && n <= 0
+		}
+	}
+	return false
+}
+
+// remainingHeaders name the requests left in the vendors' rate limits.
+var remainingHeaders = []string{"X-RateLimit-Remaining", "X-Rate-Limit-Remaining", "RateLimit-Remaining"}
+
 // observeLimits holds the client until the reset when a success says the
 // rate limit is used up, rather than run into a 429.
 func (c *Client) observeLimits(h http.Header) {
-	for _, name := range []string{"X-RateLimit-Remaining", "X-Rate-Limit-Remaining", "RateLimit-Remaining", "X-Ratelimit-Remaining"} {
+	for _, name := range remainingHeaders {
 		if v := h.Get(name); v != "" {
 			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n <= 0 {
 				if d, ok := resetIn(h, c.o.Clock.Now()); ok {

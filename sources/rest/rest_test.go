@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -286,5 +287,78 @@ func TestContextEndsWaits(t *testing.T) {
 	}
 	if len(s.calls) > 1 {
 		t.Errorf("%d requests after cancellation", len(s.calls))
+	}
+}
+
+// GitHub answers an exhausted rate limit with 403 rather than 429: with
+// X-RateLimit-Remaining 0 it is waited out until X-RateLimit-Reset, with
+// Retry-After (a secondary limit) that long; any other 403 is a refusal.
+func TestForbiddenRateLimitIsWaited(t *testing.T) {
+	const body = `{"message":"API rate limit exceeded for user ID 1.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}`
+	for _, tt := range []struct {
+		name    string
+		headers map[string]string
+		wait    time.Duration // 0: not retried
+	}{
+		{"primary", map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1772546700"}, 5 * time.Minute},
+		{"secondary", map[string]string{"Retry-After": "60", "X-RateLimit-Remaining": "4000"}, time.Minute},
+		{"refused", map[string]string{"X-RateLimit-Remaining": "4999"}, 0},
+		{"refused without headers", nil, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, s, _, reqs := newTest(t, Options{}, status(403, tt.headers, body), ok(`{}`))
+			_, err := c.Do(context.Background(), Request{Path: "/repos/o/r/issues"}, nil)
+			if tt.wait == 0 {
+				var se *StatusError
+				if !errors.As(err, &se) || se.Code != 403 || len(s.calls) != 1 {
+					t.Fatalf("err = %v after %d requests, want one 403", err, len(s.calls))
+				}
+				return
+			}
+			if err != nil || len(s.calls) != 2 {
+				t.Fatalf("err = %v after %d requests, want a success on the retry", err, len(s.calls))
+			}
+			if gap := s.calls[1].Sub(s.calls[0]); gap != tt.wait {
+				t.Errorf("the retry came %s after the 403, want %s", gap, tt.wait)
+			}
+			if got := testutil.ToFloat64(reqs.WithLabelValues("403")); got != 1 {
+				t.Errorf("requests_total{code=403} = %v", got)
+			}
+		})
+	}
+}
+
+// Options.Headers go with every request and replace the default Accept.
+func TestHeadersAreSent(t *testing.T) {
+	var got http.Header
+	c, _, _, _ := newTest(t, Options{Headers: map[string]string{"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}},
+		func(w http.ResponseWriter, r *http.Request) {
+			got = r.Header.Clone()
+			_, _ = w.Write([]byte(`{}`))
+		})
+	if _, err := c.Do(context.Background(), Request{Path: "/"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got.Get("Accept") != "application/vnd.github+json" || got.Get("X-GitHub-Api-Version") != "2022-11-28" || len(got.Values("Accept")) != 1 {
+		t.Errorf("headers %v", got)
+	}
+}
+
+func TestPlainHTTPCredentialsWarnedOnce(t *testing.T) {
+	var log strings.Builder
+	logger := slog.New(slog.NewTextHandler(&log, nil))
+	c, _, _, _ := newTest(t, Options{Auth: Basic{User: "bot", Password: "s3cret-pw"}, Logger: logger},
+		ok(`{}`), ok(`{}`), ok(`{}`))
+	for range 3 {
+		if _, err := c.Do(context.Background(), Request{Path: "/x"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := log.String()
+	if n := strings.Count(out, "plain HTTP"); n != 1 {
+		t.Errorf("%d warnings about plain HTTP, want 1:\n%s", n, out)
+	}
+	if strings.Contains(out, "Basic Auth in HTTP mode") || strings.Contains(out, "s3cret-pw") {
+		t.Errorf("the log repeats resty's warning or shows the secret:\n%s", out)
 	}
 }

@@ -40,7 +40,7 @@ func at(s string) time.Time {
 
 var _ rest.Clock = (*fakeapi.Clock)(nil)
 
-func decode(t *testing.T, yml string, env map[string]string) (*source, error) {
+func decode(t testing.TB, yml string, env map[string]string) (*source, error) {
 	t.Helper()
 	d := &strictyaml.Decoder{File: "cfg.yml", LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	n := d.Parse([]byte(yml))
@@ -54,7 +54,7 @@ func decode(t *testing.T, yml string, env map[string]string) (*source, error) {
 	return s.(*source), nil
 }
 
-func setup(t *testing.T, extra string) (*snowfake.Server, *source, *fakeapi.Clock) {
+func setup(t testing.TB, extra string) (*snowfake.Server, *source, *fakeapi.Clock) {
 	t.Helper()
 	fake := snowfake.New(user, password)
 	srv := httptest.NewTLSServer(fake)

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/support-sla/support_sla_exporter/poller"
 	"github.com/support-sla/support_sla_exporter/policy"
+	"github.com/support-sla/support_sla_exporter/poller"
 	"github.com/support-sla/support_sla_exporter/sla"
 	"github.com/support-sla/support_sla_exporter/sources"
 	"github.com/support-sla/support_sla_exporter/sources/fakeapi"

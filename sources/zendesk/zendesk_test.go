@@ -38,7 +38,7 @@ func at(s string) time.Time {
 var _ rest.Clock = (*fakeapi.Clock)(nil)
 
 // decode builds a source from a YAML mapping; env holds the variables.
-func decode(t *testing.T, yml string, env map[string]string) (*source, error) {
+func decode(t testing.TB, yml string, env map[string]string) (*source, error) {
 	t.Helper()
 	d := &strictyaml.Decoder{File: "cfg.yml", LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	n := d.Parse([]byte(yml))
@@ -53,7 +53,7 @@ func decode(t *testing.T, yml string, env map[string]string) (*source, error) {
 }
 
 // setup starts a fake and a source on it with a fake clock.
-func setup(t *testing.T, extra string) (*zendeskfake.Server, *source, *fakeapi.Clock) {
+func setup(t testing.TB, extra string) (*zendeskfake.Server, *source, *fakeapi.Clock) {
 	t.Helper()
 	fake := zendeskfake.New(email, apiToken)
 	srv := httptest.NewTLSServer(fake)

@@ -111,8 +111,12 @@ type Server struct {
 	// BaseURL makes the issues' self links.
 	BaseURL string
 
-	mu       sync.Mutex
-	issues   []*Issue
+	mu     sync.Mutex
+	issues []*Issue
+	byKey  map[string]*Issue
+	// matched caches search results by JQL until the data changes: a
+	// paged search over 100,000 issues asks the same JQL page after page.
+	matched  map[string][]*Issue
 	statuses map[string]string // name → category key (new, indeterminate, done)
 	rec      fakeapi.Recorder
 	jqls     []string
@@ -139,27 +143,30 @@ func (s *Server) SetStatus(name, category string) {
 func (s *Server) Put(is Issue) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := is
-	for i, old := range s.issues {
-		if old.Key == is.Key {
-			s.issues[i] = &c
-			return
-		}
+	clear(s.matched)
+	if s.byKey == nil {
+		s.byKey = map[string]*Issue{}
 	}
+	if old := s.byKey[is.Key]; old != nil {
+		*old = is
+		return
+	}
+	c := is
 	s.issues = append(s.issues, &c)
+	s.byKey[is.Key] = &c
 }
 
 // Update changes an issue in place; it reports whether it exists.
 func (s *Server) Update(key string, fn func(*Issue)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, is := range s.issues {
-		if is.Key == key {
-			fn(is)
-			return true
-		}
+	is := s.byKey[key]
+	if is == nil {
+		return false
 	}
-	return false
+	clear(s.matched)
+	fn(is)
+	return true
 }
 
 // Inject queues a fault.
@@ -265,7 +272,17 @@ func (s *Server) authorized(r *http.Request) bool {
 	return h == want
 }
 
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
 func (s *Server) find(key string) *Issue {
+	if is := s.byKey[key]; is != nil {
+		return is
+	}
 	for _, is := range s.issues {
 		if is.Key == key || is.ID == key {
 			return is
@@ -299,6 +316,10 @@ func jqlTime(s string) time.Time {
 }
 
 func (s *Server) match(jql string) ([]*Issue, error) {
+	cacheKey := jql + "|" + s.now().Format("2006-01")
+	if out, ok := s.matched[cacheKey]; ok {
+		return out, nil
+	}
 	var keep []func(*Issue) bool
 	if m := reUpdated.FindStringSubmatch(jql); m != nil {
 		t := jqlTime(m[1])
@@ -313,11 +334,7 @@ func (s *Server) match(jql string) ([]*Issue, error) {
 		keep = append(keep, func(is *Issue) bool { return is.Resolved.IsZero() || !is.Resolved.Before(t) })
 	}
 	if reRecent.MatchString(jql) {
-		now := time.Now()
-		if s.Now != nil {
-			now = s.Now()
-		}
-		now = now.UTC()
+		now := s.now().UTC()
 		start := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, time.UTC)
 		keep = append(keep, func(is *Issue) bool {
 			return s.statuses[is.Status] != "done" || !is.Resolved.IsZero() && !is.Resolved.Before(start)
@@ -350,6 +367,10 @@ next:
 			return c
 		})
 	}
+	if s.matched == nil {
+		s.matched = map[string][]*Issue{}
+	}
+	s.matched[cacheKey] = out
 	return out, nil
 }
 
