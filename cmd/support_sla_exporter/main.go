@@ -29,6 +29,7 @@ import (
 	"github.com/support-sla/support_sla_exporter/sources/file"
 	"github.com/support-sla/support_sla_exporter/sources/freshdesk"
 	"github.com/support-sla/support_sla_exporter/sources/jira"
+	"github.com/support-sla/support_sla_exporter/sources/redmine"
 	"github.com/support-sla/support_sla_exporter/sources/servicenow"
 	"github.com/support-sla/support_sla_exporter/sources/zendesk"
 )
@@ -56,6 +57,7 @@ func registry() sources.Registry {
 		"file":       file.New,
 		"freshdesk":  freshdesk.New,
 		"jira":       jira.New,
+		"redmine":    redmine.New,
 		"servicenow": servicenow.New,
 		"zendesk":    zendesk.New,
 	}

@@ -44,7 +44,8 @@ redmine redmine/instances/default/default-language select en
 EOF
 # thin: the Debian Gemfile adds it to the bundle automatically when installed
 # (rails server itself fails: it wants to mkdir /usr/share/redmine/tmp).
-apt_install redmine redmine-sqlite thin curl
+# sqlite3: the e2e tests back-date issues and journals in the database.
+apt_install redmine redmine-sqlite thin curl sqlite3
 # database.yml is written by dbconfig-common; recreate it if it went missing
 if [ ! -s /etc/redmine/default/database.yml ]; then
   log "writing /etc/redmine/default/database.yml"
@@ -107,6 +108,7 @@ REDMINE_USER=admin
 REDMINE_PASSWORD=$REDMINE_ADMIN_PASSWORD
 REDMINE_PROJECT=$REDMINE_PROJECT
 REDMINE_PIDFILE=$PIDFILE
+REDMINE_DB=$DB
 EOF
 log "ready: install ${t_install}s, start ${t_start}s, total $(( $(date +%s) - t0 ))s"
 echo "Redmine:     $BASE/   (REST: append .json, header X-Redmine-API-Key)"
