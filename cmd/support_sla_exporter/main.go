@@ -28,6 +28,7 @@ import (
 	"github.com/support-sla/support_sla_exporter/sources/demo"
 	"github.com/support-sla/support_sla_exporter/sources/file"
 	"github.com/support-sla/support_sla_exporter/sources/freshdesk"
+	"github.com/support-sla/support_sla_exporter/sources/github"
 	"github.com/support-sla/support_sla_exporter/sources/jira"
 	"github.com/support-sla/support_sla_exporter/sources/redmine"
 	"github.com/support-sla/support_sla_exporter/sources/servicenow"
@@ -56,6 +57,7 @@ func registry() sources.Registry {
 		"demo":       demo.New,
 		"file":       file.New,
 		"freshdesk":  freshdesk.New,
+		"github":     github.New,
 		"jira":       jira.New,
 		"redmine":    redmine.New,
 		"servicenow": servicenow.New,
