@@ -10,7 +10,9 @@
 // The first Sync reads every active incident and those resolved since the
 // start of the previous month, with Full set; later ones read the records
 // updated since the cursor less the overlap, skipping those the last Sync
-// already returned at the same sys_updated_on. For each record returned,
+// already returned at the same sys_updated_on and sys_mod_count (the
+// timestamp has whole seconds: a second update within the cursor's second
+// shows only by its count). For each record returned,
 // sys_audit gives its state (and hold_reason) and priority history and
 // sys_journal_field its first comment by someone other than the caller.
 package servicenow
@@ -213,7 +215,7 @@ func (s *source) decodeMapping(d *strictyaml.Decoder, n *yaml.Node, path string)
 
 // cursor is where the next Sync starts: the latest sys_updated_on seen,
 // and the records already returned within the overlap before it (sys_id
-// to sys_updated_on), which the next Sync does not return again unless
+// to record.version), which the next Sync does not return again unless
 // they changed.
 type cursor struct {
 	Since string            `json:"since"`
@@ -255,7 +257,9 @@ func (s *source) Sync(ctx context.Context, cur string) (sources.Batch, error) {
 				}
 			}
 			slices.Sort(ids)
-			conds = append(conds, "sys_idNOT IN"+strings.Join(ids, ",")+"^ORsys_updated_on>"+prev.Since)
+			// sys_updated_on has whole seconds: a record updated again
+			// in the cursor's second shows only by its sys_mod_count.
+			conds = append(conds, "sys_idNOT IN"+strings.Join(ids, ",")+"^ORsys_updated_on>="+prev.Since)
 		}
 	}
 	recs, err := s.scan(ctx, conds, from)
@@ -281,9 +285,9 @@ func (s *source) Sync(ctx context.Context, cur string) (sources.Batch, error) {
 	b := sources.Batch{Full: full}
 	for _, r := range recs {
 		if r.updated >= horizon {
-			next.Seen[r.sysID] = r.updated
+			next.Seen[r.sysID] = r.version()
 		}
-		if !full && prev.Seen[r.sysID] == r.updated {
+		if !full && prev.Seen[r.sysID] == r.version() {
 			continue // returned by the last Sync, unchanged since
 		}
 		c, err := s.build(ctx, r)
@@ -347,9 +351,13 @@ type record struct {
 
 func (r record) get(f string) string { return r.raw[f] }
 
+// version tells one state of a record from another: sys_updated_on, which
+// has whole seconds, and sys_mod_count, which counts every update.
+func (r record) version() string { return r.updated + "/" + r.get("sys_mod_count") }
+
 // fields are the fields the source asks for.
 func (s *source) fields() string {
-	f := []string{"sys_id", "number", "sys_updated_on", "sys_created_on", "opened_at", "state", "hold_reason",
+	f := []string{"sys_id", "number", "sys_updated_on", "sys_mod_count", "sys_created_on", "opened_at", "state", "hold_reason",
 		"priority", "resolved_at", "closed_at", callerUserField}
 	for _, m := range []string{s.custF, s.tierF, s.tzF} {
 		if m != "" {

@@ -249,7 +249,9 @@ func TestIncremental(t *testing.T) {
 		if b2.Full || b2.Cursor == "" {
 			t.Errorf("incremental: full %v, cursor %q", b2.Full, b2.Cursor)
 		}
-		if got, want := fake.Requests(incidentPath), (len(changed)+2)/3; got > want {
+		// Plus the one record of the cursor's own second (109, then
+		// 108), read again in case it changed twice in that second.
+		if got, want := fake.Requests(incidentPath), (len(changed)+1+2)/3; got > want {
 			t.Errorf("incremental: %d table requests, want at most %d: %q", got, want, fake.Queries(incidentPath))
 		}
 		var ids []string

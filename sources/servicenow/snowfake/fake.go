@@ -98,7 +98,7 @@ func (s *Server) AddIncident(in Incident) {
 		in.Priority = "4"
 	}
 	r := map[string]string{"sys_id": in.SysID, "number": in.Number, "opened_at": fmtTime(in.Opened),
-		"sys_created_on": fmtTime(in.Opened), "sys_updated_on": fmtTime(in.Opened), "state": in.State,
+		"sys_created_on": fmtTime(in.Opened), "sys_updated_on": fmtTime(in.Opened), "sys_mod_count": "0", "state": in.State,
 		"hold_reason": in.HoldReason, "priority": in.Priority, "resolved_at": fmtTime(in.ResolvedAt),
 		"active":              strconv.FormatBool(in.State != "6" && in.State != "7" && in.State != "8"),
 		"caller_id.user_name": in.CallerUser, "company.name": in.Company}
@@ -140,7 +140,15 @@ func (s *Server) Change(id string, at time.Time, user, field, value string) {
 		}
 		r["active"] = strconv.FormatBool(value != "6" && value != "7" && value != "8")
 	}
+	touch(r, at)
+}
+
+// touch records an update of r at instant at, as ServiceNow does: its
+// sys_updated_on (to the second) and its update count.
+func touch(r map[string]string, at time.Time) {
 	r["sys_updated_on"] = fmtTime(at)
+	n, _ := strconv.Atoi(r["sys_mod_count"])
+	r["sys_mod_count"] = strconv.Itoa(n + 1)
 }
 
 // Journal adds a comments or work_notes entry at instant at by user, and
@@ -151,7 +159,7 @@ func (s *Server) Journal(id string, at time.Time, user, element string) {
 	s.tables["sys_journal_field"] = append(s.tables["sys_journal_field"], map[string]string{"sys_id": s.newID(),
 		"name": "incident", "element": element, "element_id": id, "value": "Reply",
 		"sys_created_on": fmtTime(at), "sys_created_by": user})
-	s.incident(id)["sys_updated_on"] = fmtTime(at)
+	touch(s.incident(id), at)
 }
 
 // Inject queues faults; each answers the next matching requests.
