@@ -30,6 +30,7 @@ import (
 	"github.com/support-sla/support_sla_exporter/sources/freshdesk"
 	"github.com/support-sla/support_sla_exporter/sources/github"
 	"github.com/support-sla/support_sla_exporter/sources/jira"
+	"github.com/support-sla/support_sla_exporter/sources/jsonapi"
 	"github.com/support-sla/support_sla_exporter/sources/redmine"
 	"github.com/support-sla/support_sla_exporter/sources/servicenow"
 	"github.com/support-sla/support_sla_exporter/sources/zendesk"
@@ -59,6 +60,7 @@ func registry() sources.Registry {
 		"freshdesk":  freshdesk.New,
 		"github":     github.New,
 		"jira":       jira.New,
+		"jsonapi":    jsonapi.New,
 		"redmine":    redmine.New,
 		"servicenow": servicenow.New,
 		"zendesk":    zendesk.New,
