@@ -62,9 +62,11 @@
 // what changed since the previous month, keeps an open case nobody has
 // touched for months. Window lists everything too and filters on the
 // client: the API's filters are unknown, so a report for a past month
-// costs a full listing (ceil(N / size) requests for N items). A sort by
-// update time, ascending, in the url's query keeps a page or offset
-// listing from skipping an item that moves while it is read.
+// costs a full listing (ceil(N / size) requests for N items). Sort a page
+// or offset listing by update time, newest first, in the url's query: an
+// item updated while the pages are read then moves to a page already read
+// and comes with the next poll, where oldest first it would push another
+// item past a page boundary unseen.
 //
 // A resolved time on a case whose status is not resolved or closed (a
 // reopened case whose API keeps the old one) is dropped. The API user
