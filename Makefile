@@ -7,7 +7,7 @@ REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X github.com/prometheus/common/version.Version=$(VERSION) \
             -X github.com/prometheus/common/version.Revision=$(REVISION)
 
-.PHONY: all build test race lint fmt bench fuzz ci
+.PHONY: all build test race lint fmt bench fuzz ci e2e
 
 all: lint test build
 
@@ -39,6 +39,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./policy
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./sources/file
 	$(GO) test -run '^$$' -fuzz '^FuzzClock$$' -fuzztime $(FUZZTIME) ./sla
+
+# The end-to-end suite against real servers (root: it installs Debian
+# packages and starts them on loopback).
+e2e:
+	bash scripts/e2e/run.sh
 
 ci:
 	bash .ci/run

@@ -32,6 +32,7 @@ import (
 	"github.com/support-sla/support_sla_exporter/sources/jira"
 	"github.com/support-sla/support_sla_exporter/sources/jsonapi"
 	"github.com/support-sla/support_sla_exporter/sources/redmine"
+	"github.com/support-sla/support_sla_exporter/sources/rt"
 	"github.com/support-sla/support_sla_exporter/sources/servicenow"
 	"github.com/support-sla/support_sla_exporter/sources/zendesk"
 )
@@ -62,6 +63,7 @@ func registry() sources.Registry {
 		"jira":       jira.New,
 		"jsonapi":    jsonapi.New,
 		"redmine":    redmine.New,
+		"rt":         rt.New,
 		"servicenow": servicenow.New,
 		"zendesk":    zendesk.New,
 	}
