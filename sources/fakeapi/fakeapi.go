@@ -23,18 +23,26 @@ type Fault struct {
 	Times int
 }
 
-// Recorder counts requests and hands out injected faults. It does not
-// lock: its fake holds its own lock around every call.
+// Recorder counts requests and hands out injected faults. A fake embeds
+// it: its methods are the fake's Inject, Requests and ResetCounts. Safe
+// for concurrent use.
 type Recorder struct {
+	mu     sync.Mutex
 	faults []Fault
 	counts map[string]int
 }
 
 // Inject queues faults; each answers the next matching requests.
-func (r *Recorder) Inject(f ...Fault) { r.faults = append(r.faults, f...) }
+func (r *Recorder) Inject(f ...Fault) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.faults = append(r.faults, f...)
+}
 
 // Count counts a request to path.
 func (r *Recorder) Count(path string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.counts == nil {
 		r.counts = map[string]int{}
 	}
@@ -44,6 +52,8 @@ func (r *Recorder) Count(path string) {
 // Take returns the fault to answer a request to path with, if one is
 // queued for it.
 func (r *Recorder) Take(path string) (Fault, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for i, f := range r.faults {
 		if f.Path != "" && f.Path != path {
 			continue
@@ -60,6 +70,8 @@ func (r *Recorder) Take(path string) (Fault, bool) {
 
 // Requests is the number of requests to a path so far ("" all).
 func (r *Recorder) Requests(path string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if path != "" {
 		return r.counts[path]
 	}
@@ -70,8 +82,12 @@ func (r *Recorder) Requests(path string) int {
 	return n
 }
 
-// Reset sets every request count back to zero.
-func (r *Recorder) Reset() { clear(r.counts) }
+// ResetCounts sets every request count back to zero.
+func (r *Recorder) ResetCounts() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	clear(r.counts)
+}
 
 // Clock is a client clock for tests: a sleep advances it at once and is
 // recorded, so a wait is checked without waiting.

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // Proxy stands in front of a server, a fake or a real one, counts the
@@ -17,8 +16,7 @@ type Proxy struct {
 	target *url.URL
 	rp     *httputil.ReverseProxy
 
-	mu  sync.Mutex
-	rec Recorder
+	Recorder // Inject, Requests (faults included), ResetCounts
 }
 
 // NewProxy makes a proxy to the server at target (scheme and host; a path
@@ -51,33 +49,9 @@ func NewProxy(target string) (*Proxy, error) {
 	return p, nil
 }
 
-// Inject queues faults; each answers the next matching requests.
-func (p *Proxy) Inject(f ...Fault) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.rec.Inject(f...)
-}
-
-// Requests is the number of requests to path so far ("" all), faults
-// included.
-func (p *Proxy) Requests(path string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.rec.Requests(path)
-}
-
-// Reset sets the request counts back to zero.
-func (p *Proxy) Reset() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.rec.Reset()
-}
-
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	p.rec.Count(r.URL.Path)
-	f, fault := p.rec.Take(r.URL.Path)
-	p.mu.Unlock()
+	p.Count(r.URL.Path)
+	f, fault := p.Take(r.URL.Path)
 	if !fault {
 		p.rp.ServeHTTP(w, r)
 		return

@@ -42,7 +42,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -349,7 +348,7 @@ func (s *source) list(ctx context.Context, from time.Time) ([]ticket, error) {
 			at[t.ID] = len(tickets)
 			tickets = append(tickets, t)
 		}
-		next := nextLink(h)
+		next := rest.NextLink(h)
 		if page < s.maxPages {
 			if next == "" {
 				return tickets, nil
@@ -369,29 +368,6 @@ func (s *source) list(ctx context.Context, from time.Time) ([]ticket, error) {
 		start, page = p[len(p)-1].UpdatedAt, 0
 		req = rest.Request{Path: ticketsPath, Query: q(start)}
 	}
-}
-
-// nextLink is the rel="next" address of a Link header, or "".
-func nextLink(h http.Header) string {
-	for _, v := range h.Values("Link") {
-		for _, part := range strings.Split(v, ",") {
-			target, params, ok := strings.Cut(part, ";")
-			if !ok {
-				continue
-			}
-			target = strings.TrimSpace(target)
-			if !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
-				continue
-			}
-			for _, prm := range strings.Split(params, ";") {
-				k, v, _ := strings.Cut(strings.TrimSpace(prm), "=")
-				if strings.EqualFold(k, "rel") && slices.Contains(strings.Fields(strings.Trim(v, `"`)), "next") {
-					return strings.TrimSuffix(strings.TrimPrefix(target, "<"), ">")
-				}
-			}
-		}
-	}
-	return ""
 }
 
 // status is the normalised status of a Freshdesk status code: any code not
@@ -551,7 +527,7 @@ func (s *source) firstReply(ctx context.Context, id int64) (time.Time, error) {
 				first = c.CreatedAt
 			}
 		}
-		next := nextLink(h)
+		next := rest.NextLink(h)
 		if next == "" {
 			return first, nil
 		}

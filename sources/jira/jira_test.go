@@ -17,7 +17,7 @@ import (
 	"github.com/support-sla/support_sla_exporter/sources/fakeapi"
 	"github.com/support-sla/support_sla_exporter/sources/jira/jirafake"
 	"github.com/support-sla/support_sla_exporter/sources/rest"
-	"github.com/support-sla/support_sla_exporter/strictyaml"
+	"github.com/support-sla/support_sla_exporter/sources/sourcetest"
 )
 
 var (
@@ -25,13 +25,8 @@ var (
 	cet = time.FixedZone("CET", 3600)
 )
 
-func at(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+// at is an RFC 3339 instant.
+var at = sourcetest.MustTime
 
 const (
 	email = "bot@example.com"
@@ -52,11 +47,9 @@ func newFake(t testing.TB, email, token string) (*jirafake.Server, *httptest.Ser
 // newSource decodes cfg (the source's mapping, without url) for srv.
 func newSource(t testing.TB, srvURL, cfg string, env map[string]string) (*source, *fakeapi.Clock, error) {
 	t.Helper()
-	d := &strictyaml.Decoder{File: "cfg.yml", LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
-	n := d.Parse([]byte("name: sup\ntype: jira\nurl: " + srvURL + "\n" + cfg))
 	clock := fakeapi.NewClock(now)
-	s := New(d, n, "sources[0]", sources.Env{Name: "sup", Dir: t.TempDir(), Clock: clock})
-	if err := d.Err(); err != nil {
+	s, err := sourcetest.Decode(t, New, "name: sup\ntype: jira\nurl: "+srvURL+"\n"+cfg, env, sources.Env{Name: "sup", Clock: clock})
+	if err != nil {
 		return nil, clock, err
 	}
 	return s.(*source), clock, nil

@@ -101,7 +101,7 @@ func (f *fake) Queries() []string {
 	defer f.mu.Unlock()
 	q := f.queries
 	f.queries = nil
-	f.rec.Reset()
+	f.rec.ResetCounts()
 	return q
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/support-sla/support_sla_exporter/sources"
 	"github.com/support-sla/support_sla_exporter/sources/fakeapi"
 	"github.com/support-sla/support_sla_exporter/sources/rest"
+	"github.com/support-sla/support_sla_exporter/sources/sourcetest"
 	"github.com/support-sla/support_sla_exporter/strictyaml"
 )
 
@@ -25,26 +26,16 @@ const token = "s3cret-token"
 // 2026-02-01.
 var now = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 
-func at(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+// at is an RFC 3339 instant.
+var at = sourcetest.MustTime
 
 var testEnv = map[string]string{"TICKETS_TOKEN": token, "TICKETS_KEY": "k3y-value", "TICKETS_PASSWORD": "pa55word"}
 
 // decode builds a source from a YAML mapping.
 func decode(t testing.TB, yml string) (*source, error) {
 	t.Helper()
-	d := &strictyaml.Decoder{File: "cfg.yml", LookupEnv: func(k string) (string, bool) { v, ok := testEnv[k]; return v, ok }}
-	n := d.Parse([]byte(yml))
-	if n == nil {
-		return nil, d.Err()
-	}
-	s := New(d, n, "sources[0]", sources.Env{Name: "inhouse", Dir: t.TempDir(), Now: func() time.Time { return now }})
-	if err := d.Err(); err != nil {
+	s, err := sourcetest.Decode(t, New, yml, testEnv, sources.Env{Name: "inhouse", Now: func() time.Time { return now }})
+	if err != nil {
 		return nil, err
 	}
 	return s.(*source), nil

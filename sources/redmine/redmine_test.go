@@ -17,18 +17,14 @@ import (
 
 	"github.com/support-sla/support_sla_exporter/sla"
 	"github.com/support-sla/support_sla_exporter/sources"
+	"github.com/support-sla/support_sla_exporter/sources/sourcetest"
 	"github.com/support-sla/support_sla_exporter/strictyaml"
 )
 
 const testKey = "0123456789abcdef0123456789abcdef01234567"
 
-func at(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+// at is an RFC 3339 instant.
+var at = sourcetest.MustTime
 
 // newSource decodes cfg (url and api_key are added) into a source.
 func newSource(t testing.TB, url, cfg string, now time.Time) (*source, error) {

@@ -99,7 +99,7 @@ func (f *fakeRT) requests(path string) int {
 func (f *fakeRT) reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.rec.Reset()
+	f.rec.ResetCounts()
 	f.queries = nil
 }
 

@@ -18,7 +18,7 @@ import (
 	"github.com/support-sla/support_sla_exporter/sources"
 	"github.com/support-sla/support_sla_exporter/sources/fakeapi"
 	"github.com/support-sla/support_sla_exporter/sources/rest"
-	"github.com/support-sla/support_sla_exporter/strictyaml"
+	"github.com/support-sla/support_sla_exporter/sources/sourcetest"
 )
 
 const token = "1-14-0123456789abcdef0123456789abcdef"
@@ -27,13 +27,8 @@ const token = "1-14-0123456789abcdef0123456789abcdef"
 // so the first Sync reads what was resolved since 2026-10-01.
 var now = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 
-func at(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+// at is an RFC 3339 instant.
+var at = sourcetest.MustTime
 
 var _ rest.Clock = (*fakeapi.Clock)(nil)
 
@@ -43,13 +38,8 @@ var policy = &sla.Policy{Name: "test", Tiers: map[string]*sla.Tier{"premium": {}
 // decode builds a source from a YAML mapping; env holds the variables.
 func decode(t testing.TB, yml string, env map[string]string) (*source, error) {
 	t.Helper()
-	d := &strictyaml.Decoder{File: "cfg.yml", LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
-	n := d.Parse([]byte(yml))
-	if n == nil {
-		return nil, d.Err()
-	}
-	s := New(d, n, "sources[0]", sources.Env{Name: "rt", Dir: t.TempDir(), Policy: policy, Now: func() time.Time { return now }})
-	if err := d.Err(); err != nil {
+	s, err := sourcetest.Decode(t, New, yml, env, sources.Env{Name: "rt", Policy: policy, Now: func() time.Time { return now }})
+	if err != nil {
 		return nil, err
 	}
 	return s.(*source), nil

@@ -68,19 +68,10 @@ func Run(t *testing.T, factory sources.Factory, b Backend) {
 	secrets := b.Env()
 	newSource := func(t *testing.T, good bool) sources.Source {
 		t.Helper()
-		d := &strictyaml.Decoder{File: "conformance.yml", LookupEnv: func(k string) (string, bool) {
-			v, ok := secrets[k]
-			return v, ok
-		}}
-		n := d.Parse([]byte("name: conformance\n" + b.Config(srv.URL, good)))
-		var s sources.Source
-		if n != nil {
-			s = factory(d, n, "sources[0]", sources.Env{
-				Name: "conformance", Dir: t.TempDir(), Policy: pol, Now: time.Now, Clock: clock,
-				Logger: slog.New(slog.DiscardHandler),
-			})
-		}
-		if err := d.Err(); err != nil {
+		s, err := Decode(t, factory, "name: conformance\n"+b.Config(srv.URL, good), secrets, sources.Env{
+			Name: "conformance", Policy: pol, Now: time.Now, Clock: clock, Logger: slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
 			t.Fatalf("the backend's configuration: %v", err)
 		}
 		return s
@@ -113,7 +104,7 @@ func Run(t *testing.T, factory sources.Factory, b Backend) {
 		b.Change(t, ids[0])
 		added := b.Create(t)
 		ids = append(ids, added)
-		proxy.Reset()
+		proxy.ResetCounts()
 		batch, err := src.Sync(ctx, cursor)
 		if err != nil {
 			t.Fatal(err)
@@ -169,7 +160,7 @@ func Run(t *testing.T, factory sources.Factory, b Backend) {
 
 	step("wrong credential", func(t *testing.T) {
 		bad := newSource(t, false)
-		proxy.Reset()
+		proxy.ResetCounts()
 		_, err := bad.Sync(ctx, "")
 		var se *rest.StatusError
 		if !errors.As(err, &se) || (se.Code != 401 && se.Code != 403) {
@@ -201,7 +192,7 @@ func Run(t *testing.T, factory sources.Factory, b Backend) {
 	})
 
 	step("5xx retried", func(t *testing.T) {
-		proxy.Reset()
+		proxy.ResetCounts()
 		proxy.Inject(fakeapi.Fault{Code: 503})
 		batch, err := src.Sync(ctx, cursor)
 		if err != nil {
@@ -275,4 +266,34 @@ func mustHave(t *testing.T, cases []sla.Case, ids ...string) {
 			t.Errorf("case %s is missing from %v", id, got)
 		}
 	}
+}
+
+// Decode builds a source the way the configuration does: factory decodes
+// yml, one source's keys, reading ${VARS} from vars, with env around it
+// (Dir, when empty, a temporary directory). The error is the decoder's,
+// naming file (cfg.yml), line and key.
+func Decode(t testing.TB, factory sources.Factory, yml string, vars map[string]string, env sources.Env) (sources.Source, error) {
+	t.Helper()
+	d := &strictyaml.Decoder{File: "cfg.yml", LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+	n := d.Parse([]byte(yml))
+	if n == nil {
+		return nil, d.Err()
+	}
+	if env.Dir == "" {
+		env.Dir = t.TempDir()
+	}
+	s := factory(d, n, "sources[0]", env)
+	if err := d.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// MustTime is an RFC 3339 instant; it panics on anything else.
+func MustTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/support-sla/support_sla_exporter/sources"
 	"github.com/support-sla/support_sla_exporter/sources/fakeapi"
 	"github.com/support-sla/support_sla_exporter/sources/rest"
+	"github.com/support-sla/support_sla_exporter/sources/sourcetest"
 	"github.com/support-sla/support_sla_exporter/sources/zendesk/zendeskfake"
-	"github.com/support-sla/support_sla_exporter/strictyaml"
 )
 
 const (
@@ -27,26 +27,16 @@ const (
 // now is the tests' clock: the first Sync exports from 2026-02-01.
 var now = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 
-func at(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+// at is an RFC 3339 instant.
+var at = sourcetest.MustTime
 
 var _ rest.Clock = (*fakeapi.Clock)(nil)
 
 // decode builds a source from a YAML mapping; env holds the variables.
 func decode(t testing.TB, yml string, env map[string]string) (*source, error) {
 	t.Helper()
-	d := &strictyaml.Decoder{File: "cfg.yml", LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
-	n := d.Parse([]byte(yml))
-	if n == nil {
-		return nil, d.Err()
-	}
-	s := New(d, n, "sources[0]", sources.Env{Name: "zd", Dir: t.TempDir(), Now: func() time.Time { return now }})
-	if err := d.Err(); err != nil {
+	s, err := sourcetest.Decode(t, New, yml, env, sources.Env{Name: "zd", Now: func() time.Time { return now }})
+	if err != nil {
 		return nil, err
 	}
 	return s.(*source), nil

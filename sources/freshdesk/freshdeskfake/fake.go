@@ -92,11 +92,11 @@ type Server struct {
 	// tickets created in the last 30 days only.
 	Now func() time.Time
 
-	mu        sync.Mutex
-	nextID    int64
-	tickets   map[int64]*Ticket
-	companies map[int64]string
-	rec       fakeapi.Recorder
+	mu               sync.Mutex
+	nextID           int64
+	tickets          map[int64]*Ticket
+	companies        map[int64]string
+	fakeapi.Recorder // Inject, Requests, ResetCounts
 }
 
 // New makes an empty fake accepting apiKey.
@@ -183,38 +183,17 @@ func (s *Server) Reply(id int64, at time.Time, user int64, private, incoming, st
 	}
 }
 
-// Inject queues faults; each answers the next matching requests.
-func (s *Server) Inject(f ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rec.Inject(f...)
-}
-
-// Requests is the number of requests to a path so far ("" all).
-func (s *Server) Requests(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rec.Requests(path)
-}
-
-// ResetCounts sets every request counter back to zero.
-func (s *Server) ResetCounts() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rec.Reset()
-}
-
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.rec.Count(r.URL.Path)
+	s.Recorder.Count(r.URL.Path)
 	if u, _, ok := r.BasicAuth(); !ok || s.APIKey == "" || u != s.APIKey {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "invalid_credentials",
 			"message": "You have to be logged in to perform this action."})
 		return
 	}
-	if f, ok := s.rec.Take(r.URL.Path); ok {
+	if f, ok := s.Recorder.Take(r.URL.Path); ok {
 		switch {
 		case f.Malformed:
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -95,13 +95,13 @@ type Server struct {
 	// (outside the fake's lock: it may change the data).
 	OnRequest func(*http.Request)
 
-	mu       sync.Mutex
-	repos    map[string]*repo
-	nextID   int64
-	used     int
-	reset    time.Time
-	rec      fakeapi.Recorder
-	lastHead http.Header
+	mu               sync.Mutex
+	repos            map[string]*repo
+	nextID           int64
+	used             int
+	reset            time.Time
+	fakeapi.Recorder // Inject, Requests, ResetCounts
+	lastHead         http.Header
 }
 
 // New makes an empty fake accepting token.
@@ -261,27 +261,6 @@ func (s *Server) Exhaust(reset time.Time) {
 	s.used, s.reset = s.Limit, reset
 }
 
-// Inject queues faults; each answers the next matching requests.
-func (s *Server) Inject(f ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rec.Inject(f...)
-}
-
-// Requests is the number of requests to a path so far ("" all).
-func (s *Server) Requests(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rec.Requests(path)
-}
-
-// ResetCounts sets every request counter back to zero.
-func (s *Server) ResetCounts() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rec.Reset()
-}
-
 // LastHeader is the last request's header.
 func (s *Server) LastHeader() http.Header {
 	s.mu.Lock()
@@ -296,7 +275,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.rec.Count(r.URL.Path)
+	s.Recorder.Count(r.URL.Path)
 	s.lastHead = r.Header.Clone()
 	w.Header().Set("X-GitHub-Media-Type", "github.v3; format=json")
 	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -311,7 +290,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.limit(w) {
 		return
 	}
-	if f, ok := s.rec.Take(r.URL.Path); ok {
+	if f, ok := s.Recorder.Take(r.URL.Path); ok {
 		switch {
 		case f.Malformed:
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")

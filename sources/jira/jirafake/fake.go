@@ -194,7 +194,7 @@ func (s *Server) Total() int {
 func (s *Server) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.rec.Reset()
+	s.rec.ResetCounts()
 	s.jqls = nil
 }
 

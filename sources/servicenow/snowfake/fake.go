@@ -54,10 +54,10 @@ type Server struct {
 	// MaxLimit caps sysparm_limit (ServiceNow's default page is 10000).
 	MaxLimit int
 
-	mu     sync.Mutex
-	seq    int
-	tables map[string][]map[string]string
-	rec    fakeapi.Recorder
+	mu               sync.Mutex
+	seq              int
+	tables           map[string][]map[string]string
+	fakeapi.Recorder // Inject, Requests, ResetCounts
 	// Queries records the sysparm_query of every request, by path.
 	queries map[string][]string
 }
@@ -162,20 +162,6 @@ func (s *Server) Journal(id string, at time.Time, user, element string) {
 	touch(s.incident(id), at)
 }
 
-// Inject queues faults; each answers the next matching requests.
-func (s *Server) Inject(f ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rec.Inject(f...)
-}
-
-// Requests is the number of requests to a path so far ("" all).
-func (s *Server) Requests(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rec.Requests(path)
-}
-
 // Queries returns the sysparm_query of each request to path so far.
 func (s *Server) Queries(path string) []string {
 	s.mu.Lock()
@@ -183,11 +169,12 @@ func (s *Server) Queries(path string) []string {
 	return slices.Clone(s.queries[path])
 }
 
-// ResetCounts sets every request counter back to zero.
+// ResetCounts sets every request counter back to zero, and forgets the
+// queries.
 func (s *Server) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.rec.Reset()
+	s.Recorder.ResetCounts()
 	s.queries = map[string][]string{}
 }
 
@@ -207,13 +194,13 @@ func failure(w http.ResponseWriter, code int, msg, detail string) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.rec.Count(r.URL.Path)
+	s.Recorder.Count(r.URL.Path)
 	s.queries[r.URL.Path] = append(s.queries[r.URL.Path], r.URL.Query().Get("sysparm_query"))
 	if !s.authorized(r) {
 		failure(w, http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
 		return
 	}
-	if f, ok := s.rec.Take(r.URL.Path); ok {
+	if f, ok := s.Recorder.Take(r.URL.Path); ok {
 		switch {
 		case f.Malformed:
 			w.Header().Set("Content-Type", "application/json;charset=UTF-8")

@@ -94,12 +94,12 @@ type Server struct {
 	// next_page; Zendesk's default is 100).
 	AuditPageSize int
 
-	mu      sync.Mutex
-	seq     int64
-	nextID  int64
-	tickets map[int64]*Ticket
-	orgs    map[int64]string
-	rec     fakeapi.Recorder
+	mu               sync.Mutex
+	seq              int64
+	nextID           int64
+	tickets          map[int64]*Ticket
+	orgs             map[int64]string
+	fakeapi.Recorder // Inject, Requests, ResetCounts
 }
 
 // New makes an empty fake accepting the given basic credentials.
@@ -174,27 +174,6 @@ func (s *Server) Delete(id int64, at time.Time) {
 	t.seq = s.seq
 }
 
-// Inject queues faults; each answers the next matching requests.
-func (s *Server) Inject(f ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rec.Inject(f...)
-}
-
-// Requests is the number of requests to a path so far ("" all).
-func (s *Server) Requests(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rec.Requests(path)
-}
-
-// ResetCounts sets every request counter back to zero.
-func (s *Server) ResetCounts() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rec.Reset()
-}
-
 func (s *Server) touch(t *Ticket, at time.Time, author int64, ev Event) {
 	t.UpdatedAt = at
 	t.audits = append(t.audits, audit{ID: s.id(), TicketID: t.ID, CreatedAt: at, AuthorID: author, Events: []Event{ev}})
@@ -217,12 +196,12 @@ func nullable(s string) any {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.rec.Count(r.URL.Path)
+	s.Recorder.Count(r.URL.Path)
 	if !s.authorized(r) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "Couldn't authenticate you"})
 		return
 	}
-	if f, ok := s.rec.Take(r.URL.Path); ok {
+	if f, ok := s.Recorder.Take(r.URL.Path); ok {
 		switch {
 		case f.Malformed:
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
