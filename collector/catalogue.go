@@ -72,6 +72,8 @@ var (
 		"1 if the last poll of the source succeeded. Cases are polled in the background every interval; a failing source serves its last good cases.", labelsSource)
 	lastSuccessDesc = desc("source_last_success_timestamp_seconds",
 		"End of the last successful poll of the source.", labelsSource)
+	pollIntervalDesc = desc("source_poll_interval_seconds",
+		"The configured polling interval of the source; with support_sla_source_last_success_timestamp_seconds it tells a stale source.", labelsSource)
 	dueSkewDesc     = desc("source_due_skew_seconds", dueSkewHelp, labelsSource)
 	sourceCasesDesc = desc("source_cases",
 		"Cases held in the source's cache: open ones and those resolved this month.", labelsSource)

@@ -101,6 +101,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		if !snap.LastSuccess.IsZero() {
 			ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, float64(snap.LastSuccess.UnixMilli())/1000, p.Name())
 		}
+		ch <- prometheus.MustNewConstMetric(pollIntervalDesc, prometheus.GaugeValue, p.Interval().Seconds(), p.Name())
 		ch <- prometheus.MustNewConstMetric(sourceCasesDesc, prometheus.GaugeValue, float64(len(snap.Cases)), p.Name())
 	}
 	live := make(map[string]bool, len(st.Pollers))
