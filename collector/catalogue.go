@@ -66,6 +66,8 @@ var (
 		"Due instant of a running target of one case (metrics.per_case), the closest to breach first, at most metrics.max_case_series series.", labelsCase)
 	caseConsumedDesc = desc("case_consumed_ratio",
 		"Elapsed share of the goal of a running target of one case (metrics.per_case), same series as support_sla_case_due_timestamp_seconds.", labelsCase)
+	caseInfoDesc = desc("case_info",
+		"Always 1: the key and address of each case that has per-case series (metrics.per_case), for links from dashboards and alerts.", []string{"source", "case", "key", "url"})
 	caseDroppedDesc = desc("case_series_dropped",
 		"Per-case series left out by metrics.max_case_series at this scrape.", nil)
 	sourceUpDesc = desc("source_up",
@@ -80,6 +82,36 @@ var (
 )
 
 const dueSkewHelp = "Over the open cases for which the ticket system holds its own due date (Request Tracker's Due), the difference farthest from zero between that date and the exporter's earliest running deadline; positive when the system's is later. Absent when no case has one."
+
+// MetricNames are the names of every metric the exporter can expose (the
+// collector's and those the exporter registers beside it), for the
+// dashboards' and alert rules' tests to check the names they use.
+func MetricNames() []string {
+	return []string{
+		"support_sla_open_cases",
+		"support_sla_targets",
+		"support_sla_next_due_timestamp_seconds",
+		"support_sla_remaining_seconds",
+		"support_sla_oldest_open_case_age_seconds",
+		"support_sla_month_outcomes",
+		"support_sla_month_compliance_ratio",
+		"support_sla_outcomes_total",
+		"support_sla_case_due_timestamp_seconds",
+		"support_sla_case_consumed_ratio",
+		"support_sla_case_info",
+		"support_sla_case_series_dropped",
+		"support_sla_source_up",
+		"support_sla_source_last_success_timestamp_seconds",
+		"support_sla_source_poll_duration_seconds",
+		"support_sla_source_poll_interval_seconds",
+		"support_sla_source_requests_total",
+		"support_sla_source_cases",
+		"support_sla_source_due_skew_seconds",
+		"support_sla_config_last_reload_successful",
+		"support_sla_config_last_reload_success_timestamp_seconds",
+		"support_sla_exporter_build_info",
+	}
+}
 
 // remainingBuckets are the upper bounds of support_sla_remaining_seconds:
 // 0, 15m, 30m, 1h, 2h, 4h, 8h, 24h, 72h.

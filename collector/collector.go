@@ -396,7 +396,7 @@ func (e *evaluation) add(a *aggregation, cases []sla.Case, lo, hi int) {
 				tf.remaining[r.Severity][r.Target].observe(float64(r.Remaining()))
 				if a.top != nil && r.HasDue && a.top.offer(r.Remaining()) {
 					a.top.add(caseSeries{
-						source: e.source, id: cs.ID, customer: cs.Customer, tier: r.Tier, sev: r.Severity,
+						source: e.source, id: cs.ID, customer: cs.Customer, tier: r.Tier, sev: r.Severity, key: cs.Key, url: cs.URL,
 						target: r.Target, due: r.Due, consumed: r.Consumed(), remaining: r.Remaining(),
 					})
 				}
@@ -596,6 +596,7 @@ func (a *aggregation) emit(ch chan<- prometheus.Metric, d descs, source string, 
 // caseSeries is one running target of one case, for the per-case metrics.
 type caseSeries struct {
 	source, id, customer, tier string
+	key, url                   string // for support_sla_case_info
 	sev                        int
 	target                     sla.Target
 	due                        int64
@@ -671,14 +672,19 @@ func (t *topSeries) merge(o *topSeries) {
 	}
 }
 
-// emit emits the kept series closest to breach first, and how many were
-// left out.
+// emit emits the kept series closest to breach first, one info series
+// per case among them, and how many were left out.
 func (t *topSeries) emit(ch chan<- prometheus.Metric) {
 	slices.SortFunc(t.kept, func(a, b caseSeries) int { return compareSeries(&a, &b) })
+	info := make(map[[2]string]bool, len(t.kept))
 	for _, s := range t.kept {
 		labels := []string{s.source, s.id, s.customer, s.tier, sevLabel(s.sev), s.target.String()}
 		ch <- prometheus.MustNewConstMetric(caseDueDesc, prometheus.GaugeValue, float64(s.due), labels...)
 		ch <- prometheus.MustNewConstMetric(caseConsumedDesc, prometheus.GaugeValue, s.consumed, labels...)
+		if k := [2]string{s.source, s.id}; !info[k] {
+			info[k] = true
+			ch <- prometheus.MustNewConstMetric(caseInfoDesc, prometheus.GaugeValue, 1, s.source, s.id, s.key, s.url)
+		}
 	}
 	ch <- prometheus.MustNewConstMetric(caseDroppedDesc, prometheus.GaugeValue, float64(t.total-len(t.kept)))
 }

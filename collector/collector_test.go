@@ -114,3 +114,47 @@ func exposition(t testing.TB, reg prometheus.Gatherer) []byte {
 	}
 	return []byte(buf.String())
 }
+
+// TestMetricNames: MetricNames lists every metric of the golden scrapes,
+// and the names it lists beyond them are those that need what the
+// fixture lacks (a ticket-system API, a process, outcomes decided after
+// the start) or that the exporter registers.
+func TestMetricNames(t *testing.T) {
+	seen := map[string]bool{}
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.prom"))
+	if len(files) == 0 {
+		t.Fatal("no golden scrapes")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) >= 3 && f[1] == "TYPE" {
+				seen[f[2]] = true
+			}
+		}
+	}
+	elsewhere := map[string]bool{
+		"support_sla_outcomes_total":                               true,
+		"support_sla_source_poll_duration_seconds":                 true,
+		"support_sla_source_requests_total":                        true,
+		"support_sla_source_due_skew_seconds":                      true,
+		"support_sla_config_last_reload_successful":                true,
+		"support_sla_config_last_reload_success_timestamp_seconds": true,
+		"support_sla_exporter_build_info":                          true,
+	}
+	listed := map[string]bool{}
+	for _, n := range MetricNames() {
+		listed[n] = true
+		if !seen[n] && !elsewhere[n] {
+			t.Errorf("%s is listed but in no golden scrape", n)
+		}
+	}
+	for n := range seen {
+		if !listed[n] {
+			t.Errorf("%s is scraped but not in MetricNames", n)
+		}
+	}
+}
