@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"gopkg.in/yaml.v3"
 
+	"github.com/support-sla/support_sla_exporter/collector"
 	"github.com/support-sla/support_sla_exporter/exporter"
 	"github.com/support-sla/support_sla_exporter/poller"
 	"github.com/support-sla/support_sla_exporter/sla"
@@ -417,6 +418,17 @@ func TestFailingSources(t *testing.T) {
 	for _, want := range []string{`support_sla_source_up{source="ok"} 1`, `support_sla_source_up{source="stuck"} 0`, `support_sla_targets{`, `support_sla_exporter_build_info{`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("GET /metrics lacks %s", want)
+		}
+	}
+	// Every metric served is in the catalogue the dashboards and rules are
+	// checked against.
+	catalogue := map[string]bool{}
+	for _, n := range collector.MetricNames() {
+		catalogue[n] = true
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[1] == "TYPE" && strings.HasPrefix(f[2], "support_sla_") && !catalogue[f[2]] {
+			t.Errorf("GET /metrics serves %s, which collector.MetricNames lacks", f[2])
 		}
 	}
 	if code, body, _ := request(t, http.MethodGet, srv.URL+"/-/ready"); code != http.StatusServiceUnavailable {
