@@ -57,7 +57,8 @@ type Server struct {
 	mu               sync.Mutex
 	seq              int
 	tables           map[string][]map[string]string
-	fakeapi.Recorder // Inject, Requests, ResetCounts
+	fakeapi.Recorder                       // Inject, Requests, ResetCounts
+	index            map[string]tableIndex // by table; see candidates
 	// Queries records the sysparm_query of every request, by path.
 	queries map[string][]string
 }
@@ -236,7 +237,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var all []map[string]string
-	for _, row := range rows {
+	for _, row := range s.candidates(table, rows, q.Get("sysparm_query")) {
 		if match(row) {
 			all = append(all, row)
 		}
@@ -405,4 +406,51 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// keyFields are the fields whose equality narrows a query through the
+// index: the history reads ask for one record's rows, and scanning every
+// row of a table of 100,000 records for each would make the request
+// benchmark quadratic.
+var keyFields = []string{"documentkey", "element_id"}
+
+// candidates are the rows a query can match: those of its key field's
+// value when one of its AND terms is `documentkey=` or `element_id=`,
+// else all of them. The index is rebuilt when the table has grown.
+func (s *Server) candidates(table string, rows []map[string]string, query string) []map[string]string {
+	terms := strings.Split(query, "^")
+	for i, term := range terms {
+		if i+1 < len(terms) && strings.HasPrefix(terms[i+1], "OR") {
+			continue // an alternative follows: the term does not narrow
+		}
+		for _, f := range keyFields {
+			v, ok := strings.CutPrefix(term, f+"=")
+			if !ok {
+				continue
+			}
+			if s.index == nil {
+				s.index = map[string]tableIndex{}
+			}
+			ix := s.index[table]
+			if ix.rows != len(rows) {
+				ix = tableIndex{rows: len(rows), by: map[[2]string][]map[string]string{}}
+				for _, r := range rows {
+					for _, kf := range keyFields {
+						if kv, ok := r[kf]; ok {
+							ix.by[[2]string{kf, kv}] = append(ix.by[[2]string{kf, kv}], r)
+						}
+					}
+				}
+				s.index[table] = ix
+			}
+			return ix.by[[2]string{f, v}]
+		}
+	}
+	return rows
+}
+
+// tableIndex is a table's rows by key field and value, for len rows.
+type tableIndex struct {
+	rows int
+	by   map[[2]string][]map[string]string
 }
