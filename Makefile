@@ -7,7 +7,7 @@ REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X github.com/prometheus/common/version.Version=$(VERSION) \
             -X github.com/prometheus/common/version.Revision=$(REVISION)
 
-.PHONY: all build test race lint fmt bench fuzz ci e2e
+.PHONY: all build test race lint fmt bench fuzz ci e2e alerts-check
 
 all: lint test build
 
@@ -44,6 +44,14 @@ fuzz:
 # packages and starts them on loopback).
 e2e:
 	bash scripts/e2e/run.sh
+
+# The alert rules, their unit tests and the Alertmanager example, checked by
+# the tools of the Prometheus and Alertmanager they run on (make e2e
+# installs them).
+alerts-check:
+	promtool check rules alerts/support_sla.rules.yml
+	promtool test rules alerts/tests/*_test.yml
+	amtool check-config alerts/alertmanager.yml
 
 ci:
 	bash .ci/run
