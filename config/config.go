@@ -8,8 +8,10 @@ import (
 	_ "embed"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -41,6 +43,7 @@ type Config struct {
 	Sources   []*Source
 	Customers map[string]sla.Customer
 	Metrics   Metrics
+	Report    Report
 }
 
 // Source is one configured source, built and ready to poll.
@@ -58,6 +61,19 @@ type Metrics struct {
 	ByCustomer    bool
 	PerCase       bool
 	MaxCaseSeries int
+}
+
+// Report are the monthly report's options.
+type Report struct {
+	// Objectives are the compliance objectives by tier, ratios in (0, 1].
+	Objectives map[string]float64
+}
+
+// DefaultObjectives are the objectives of a file that sets none: those of
+// support_sla:compliance_objective:ratio in alerts/support_sla.rules.yml,
+// so that the report and the alerts hold a tier to the same ratio.
+func DefaultObjectives() map[string]float64 {
+	return map[string]float64{"premium": 0.99, "production": 0.97, "basic": 0.95}
 }
 
 // Options are what loading needs besides the file.
@@ -108,14 +124,15 @@ func Parse(file string, data []byte, o Options) (*Config, error) {
 	if root == nil {
 		return nil, d.Err()
 	}
-	cfg := &Config{File: file, Metrics: Metrics{MaxCaseSeries: DefaultMaxCaseSeries}}
+	cfg := &Config{File: file, Metrics: Metrics{MaxCaseSeries: DefaultMaxCaseSeries}, Report: Report{Objectives: DefaultObjectives()}}
 	var sourcesNode, policiesNode *yaml.Node
-	var tierLines map[string]*yaml.Node
+	var tierLines, objectiveLines map[string]*yaml.Node
 	d.Fields(root, "", map[string]func(*yaml.Node, string){
 		"sources":   func(v *yaml.Node, _ string) { sourcesNode = v },
 		"policies":  func(v *yaml.Node, _ string) { policiesNode = v },
 		"customers": func(v *yaml.Node, p string) { cfg.Customers, tierLines = decodeCustomers(d, v, p) },
 		"metrics":   func(v *yaml.Node, p string) { decodeMetrics(d, v, p, &cfg.Metrics) },
+		"report":    func(v *yaml.Node, p string) { objectiveLines = decodeReport(d, v, p, &cfg.Report) },
 	})
 	policies := policy.Decode(d, policiesNode, "policies")
 	if sourcesNode == nil {
@@ -132,6 +149,7 @@ func Parse(file string, data []byte, o Options) (*Config, error) {
 		}
 	})
 	l.checkCustomers(cfg, tierLines)
+	l.checkObjectives(cfg, objectiveLines)
 	if err := d.Err(); err != nil {
 		return nil, err
 	}
@@ -290,6 +308,19 @@ func (l *loader) checkCustomers(cfg *Config, tierNodes map[string]*yaml.Node) {
 	}
 }
 
+// checkObjectives reports objectives given in the file for tiers no policy
+// in use has: most likely a typo, which would leave the tier without one.
+func (l *loader) checkObjectives(cfg *Config, nodes map[string]*yaml.Node) {
+	if len(l.used) == 0 {
+		return
+	}
+	for _, tier := range slices.Sorted(maps.Keys(nodes)) {
+		if !slices.ContainsFunc(l.used, func(p *sla.Policy) bool { return p.Tiers[tier] != nil }) {
+			l.d.Errorf(nodes[tier], "report.objectives."+tier, "tier %q is in none of the policies the sources use", tier)
+		}
+	}
+}
+
 // decodeCustomers decodes the customers table, and where each tier is
 // written for later errors.
 func decodeCustomers(d *strictyaml.Decoder, n *yaml.Node, path string) (map[string]sla.Customer, map[string]*yaml.Node) {
@@ -326,4 +357,31 @@ func decodeMetrics(d *strictyaml.Decoder, n *yaml.Node, path string, m *Metrics)
 			}
 		},
 	})
+}
+
+// decodeReport decodes the report options. Objectives given replace the
+// defaults whole: a tier left out has none. It returns where each
+// objective is written, for later errors.
+func decodeReport(d *strictyaml.Decoder, n *yaml.Node, path string, r *Report) map[string]*yaml.Node {
+	nodes := map[string]*yaml.Node{}
+	d.Fields(n, path, map[string]func(*yaml.Node, string){
+		"objectives": func(v *yaml.Node, p string) {
+			objectives := map[string]float64{}
+			d.Map(v, p, func(tier string, _, v *yaml.Node) {
+				var f float64
+				pp := strictyaml.Join(p, tier)
+				if !d.Float(v, pp, &f) {
+					return
+				}
+				if !(f > 0 && f <= 1) {
+					d.Errorf(v, pp, "must be a ratio in (0, 1], e.g. 0.99 for 99%%, not %s", v.Value)
+					return
+				}
+				objectives[tier] = f
+				nodes[tier] = v
+			})
+			r.Objectives = objectives
+		},
+	})
+	return nodes
 }

@@ -2,12 +2,17 @@ package config
 
 import (
 	"flag"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/support-sla/support_sla_exporter/alerts"
 	"github.com/support-sla/support_sla_exporter/sla"
 	"github.com/support-sla/support_sla_exporter/sources"
 	"github.com/support-sla/support_sla_exporter/sources/demo"
@@ -49,6 +54,68 @@ func TestGood(t *testing.T) {
 	}
 	if cfg.Metrics != (Metrics{ByCustomer: true, PerCase: true, MaxCaseSeries: 50}) {
 		t.Errorf("metrics = %+v", cfg.Metrics)
+	}
+	// The objectives given replace the defaults whole.
+	if want := map[string]float64{"premium": 0.995, "basic": 0.9}; !maps.Equal(cfg.Report.Objectives, want) {
+		t.Errorf("objectives = %v, want %v", cfg.Report.Objectives, want)
+	}
+}
+
+// Without a report key, or with one that names no objectives, the
+// objectives are the defaults; an empty mapping means none.
+func TestReportObjectives(t *testing.T) {
+	src := "sources:\n  - {name: a, type: file, path: x.json, policy: veeam}\n"
+	for _, tt := range []struct {
+		name, yaml string
+		want       map[string]float64
+	}{
+		{"absent", "", DefaultObjectives()},
+		{"no objectives", "report: {}\n", DefaultObjectives()},
+		{"none", "report: {objectives: {}}\n", map[string]float64{}},
+		{"one", "report: {objectives: {premium: 1}}\n", map[string]float64{"premium": 1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("config.yml", []byte(src+tt.yaml), options())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(cfg.Report.Objectives, tt.want) {
+				t.Errorf("objectives = %v, want %v", cfg.Report.Objectives, tt.want)
+			}
+		})
+	}
+}
+
+// The default objectives are those the alert rules record, so that the
+// report and SupportSLAComplianceBelowObjective agree.
+func TestDefaultObjectivesMatchTheAlerts(t *testing.T) {
+	var rules struct {
+		Groups []struct {
+			Rules []struct {
+				Record string            `yaml:"record"`
+				Expr   string            `yaml:"expr"`
+				Labels map[string]string `yaml:"labels"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(alerts.Rules, &rules); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if r.Record != "support_sla:compliance_objective:ratio" {
+				continue
+			}
+			var v float64
+			if _, err := fmt.Sscanf(strings.TrimSpace(r.Expr), "vector(%g)", &v); err != nil {
+				t.Fatalf("objective rule %q: %v", r.Expr, err)
+			}
+			got[r.Labels["tier"]] = v
+		}
+	}
+	if !maps.Equal(got, DefaultObjectives()) {
+		t.Errorf("the alert rules' objectives are %v, the report's defaults %v", got, DefaultObjectives())
 	}
 }
 

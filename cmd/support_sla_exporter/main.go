@@ -85,6 +85,7 @@ type app struct {
 
 	casesArgs   casesCmd
 	explainArgs explainCmd
+	reportArgs  reportCmd
 	serveArgs   serveCmd
 }
 
@@ -118,6 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 	serveCmd := newServeCmd(k, a)
 	casesCmd := newCasesCmd(k, a)
 	explainCmd := newExplainCmd(k, a)
+	reportCmd := newReportCmd(k, a)
 	checkCmd := k.Command("check-config", "Load and validate the configuration and its policies; exit non-zero with every error found.")
 	versionCmd := k.Command("version", "Print the version, revision and Go version.")
 
@@ -140,6 +142,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 		return a.cases(ctx)
 	case explainCmd.FullCommand():
 		return a.explain(ctx)
+	case reportCmd.FullCommand():
+		return a.report(ctx)
 	case checkCmd.FullCommand():
 		return a.checkConfig()
 	case versionCmd.FullCommand():

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/support-sla/support_sla_exporter/collector"
 	"github.com/support-sla/support_sla_exporter/config"
 	"github.com/support-sla/support_sla_exporter/poller"
+	"github.com/support-sla/support_sla_exporter/report"
 	"github.com/support-sla/support_sla_exporter/sources/rt/rttest"
 )
 
@@ -260,5 +262,67 @@ func TestRTDueSkew(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(got), want) || !strings.Contains(string(got), `support_sla_source_due_skew_seconds{source="rt"} 0`+"\n") {
 		t.Errorf("the skew gauge:\n%s", got)
+	}
+}
+
+// TestRTReport seeds tickets in March 2026 with known outcomes and checks
+// the CSV of `report --month 2026-03`, run in May.
+func TestRTReport(t *testing.T) {
+	srv := rttest.FromEnv(t)
+	const policy = `    default_tier: premium
+    tiers:
+      premium:
+        calendar: 24x7
+        first_response: {1: 1h, 2: 2h, 3: 4h, 4: 8h}
+        resolution: {1: 24h, 2: 48h, 3: 72h, 4: 96h}
+`
+	sev1 := func() map[string]any { return map[string]any{"SLA": "Premium", "Priority": 90} }
+	resolve := func(after time.Duration) step { return set(after, map[string]any{"Status": "resolved"}) }
+	ids := []string{
+		// February's: answered and resolved then; not March's.
+		seed(t, srv, time.Date(2026, 2, 27, 10, 0, 0, 0, time.UTC), sev1(), reply(20*time.Minute), resolve(time.Hour)),
+		// Answered in 30m (met), resolved in 2h (met).
+		seed(t, srv, time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), sev1(), reply(30*time.Minute), resolve(2*time.Hour)),
+		// Answered in 2h (missed, due 10:00), resolved in 5h (met).
+		seed(t, srv, time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC), sev1(), reply(2*time.Hour), resolve(5*time.Hour)),
+		// Never answered, still open: both targets breached at the end.
+		seed(t, srv, time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC), sev1()),
+		// Created Mar 31 20:00, answered Apr 1 01:00, resolved 03:00: as of
+		// the month's last second its response is breached (due 21:00) and
+		// its resolution runs (4h of 24h), so only the response counts.
+		seed(t, srv, time.Date(2026, 3, 31, 20, 0, 0, 0, time.UTC), sev1(), reply(5*time.Hour), resolve(7*time.Hour)),
+	}
+	path := rtConfig(t, srv, ids[0], policy)
+	may := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"--config.file=" + path, "--log.level=warn", "report", "--month=2026-03", "--format=csv"},
+		&out, &errOut, func() time.Time { return may })
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	// First response: met 1800s, missed 7200s, two breached; the median
+	// of the two measured is the 1st, p90 the 2nd. Resolution: met 7200s
+	// and 18000s, one breached.
+	want := "month,source,tier,severity,target,decided,met,missed,breached,compliance_ratio,median_elapsed_seconds,p90_elapsed_seconds,excluded,not_applicable,best_effort\n" +
+		"2026-03,rt,premium,1,first_response,4,1,1,2,0.2500,1800,7200,0,0,0\n" +
+		"2026-03,rt,premium,1,resolution,3,2,0,1,0.6667,7200,18000,0,0,0\n"
+	if out.String() != want {
+		t.Errorf("report:\n%s\nwant:\n%s\nstderr: %s", out.String(), want, errOut.String())
+	}
+
+	// Opened in March: the four; resolved in March: two (the last one
+	// in April); open at the end: the breached one and the last one.
+	r := reportJSON(t, may, "--config.file="+path, "--month=2026-03")
+	if want := (report.Totals{Opened: 4, Resolved: 2, Backlog: 2}); r.Totals != want {
+		t.Errorf("totals %+v, want %+v", r.Totals, want)
+	}
+	var worst []string
+	for _, l := range r.Worst {
+		worst = append(worst, l.Case+" "+l.Target+" "+l.State)
+	}
+	// Elapsed / goal: 1,004,399s of 1h, then of 24h; 14,399s of 1h; 7200s of 1h.
+	if want := []string{ids[3] + " first_response breached", ids[3] + " resolution breached", ids[4] + " first_response breached",
+		ids[2] + " first_response missed"}; !slices.Equal(worst, want) {
+		t.Errorf("worst %v, want %v", worst, want)
 	}
 }

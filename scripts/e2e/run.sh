@@ -22,7 +22,9 @@ mkdir -p "$E2E_STATE"
 # systemd-analyze, for the check of deploy/systemd's unit.
 "$HERE/rt5-up.sh"
 "$HERE/redmine-up.sh"
-apt_install prometheus prometheus-alertmanager systemd
+# chromium, poppler-utils and fonts-noto-core: the report's HTML rendered
+# on screen and printed to A4 (report's TestHTMLInChromium).
+apt_install prometheus prometheus-alertmanager systemd chromium poppler-utils fonts-noto-core
 make --no-print-directory alerts-check
 
 set -a
@@ -37,9 +39,11 @@ trap 'rm -f "$out"' EXIT
 # The packages of alerts, dashboards and deployment files run whole: their
 # tests are the ones that need promtool, amtool and systemd-analyze.
 {
-  go test -count=1 -v -run 'Conformance|E2E|States|Skew' \
+  # -p 1: the packages' tests share the one RT and Redmine; run at once,
+  # one package's tickets land in the other's incremental window.
+  go test -p 1 -count=1 -v -run 'Conformance|E2E|States|Skew|Report' \
       ./sources/rt/... ./sources/redmine/... ./cmd/support_sla_exporter/ || true
-  go test -count=1 -v ./alerts/... ./dashboards/... ./deploy/... || true
+  go test -count=1 -v ./alerts/... ./dashboards/... ./deploy/... ./report/... || true
 } 2>&1 | tee "$out" | grep -E '^ *(=== RUN|--- |ok|FAIL|PASS)' || true
 if grep -q -- '--- FAIL' "$out" || grep -q '^FAIL' "$out"; then
   # The messages, logs and process output of the failed tests.
