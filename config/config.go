@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,6 +45,7 @@ type Config struct {
 	Customers map[string]sla.Customer
 	Metrics   Metrics
 	Report    Report
+	Alerting  Alerting
 }
 
 // Source is one configured source, built and ready to poll.
@@ -75,6 +77,37 @@ type Report struct {
 func DefaultObjectives() map[string]float64 {
 	return map[string]float64{"premium": 0.99, "production": 0.97, "basic": 0.95}
 }
+
+// Alerting are the alerting bridge's options (the `alerting:` block).
+type Alerting struct {
+	// Alertmanagers are the base URLs the bridge pushes per-case alerts to
+	// (several for an Alertmanager cluster); none: no push.
+	Alertmanagers []string
+	// ResendInterval is how often a firing alert is sent again.
+	ResendInterval time.Duration
+	// LeadTime is how long before its due a running target is imminent;
+	// LeadTimes overrides it per tier.
+	LeadTime  time.Duration
+	LeadTimes map[string]time.Duration
+	// WriteBack serves POST /alertmanager/webhook, which writes a note on
+	// the case of each alert it receives.
+	WriteBack bool
+}
+
+// LeadTimeOf is the lead time of a tier.
+func (a Alerting) LeadTimeOf(tier string) time.Duration {
+	if d, ok := a.LeadTimes[tier]; ok {
+		return d
+	}
+	return a.LeadTime
+}
+
+// The alerting defaults: Prometheus re-sends every minute; 15 minutes is
+// the lead time of support_sla:breach_lead_time:seconds in alerts/.
+const (
+	DefaultResendInterval = time.Minute
+	DefaultLeadTime       = 15 * time.Minute
+)
 
 // Options are what loading needs besides the file.
 type Options struct {
@@ -124,7 +157,8 @@ func Parse(file string, data []byte, o Options) (*Config, error) {
 	if root == nil {
 		return nil, d.Err()
 	}
-	cfg := &Config{File: file, Metrics: Metrics{MaxCaseSeries: DefaultMaxCaseSeries}, Report: Report{Objectives: DefaultObjectives()}}
+	cfg := &Config{File: file, Metrics: Metrics{MaxCaseSeries: DefaultMaxCaseSeries}, Report: Report{Objectives: DefaultObjectives()},
+		Alerting: Alerting{ResendInterval: DefaultResendInterval, LeadTime: DefaultLeadTime}}
 	var sourcesNode, policiesNode *yaml.Node
 	var tierLines, objectiveLines map[string]*yaml.Node
 	d.Fields(root, "", map[string]func(*yaml.Node, string){
@@ -133,6 +167,7 @@ func Parse(file string, data []byte, o Options) (*Config, error) {
 		"customers": func(v *yaml.Node, p string) { cfg.Customers, tierLines = decodeCustomers(d, v, p) },
 		"metrics":   func(v *yaml.Node, p string) { decodeMetrics(d, v, p, &cfg.Metrics) },
 		"report":    func(v *yaml.Node, p string) { objectiveLines = decodeReport(d, v, p, &cfg.Report) },
+		"alerting":  func(v *yaml.Node, p string) { decodeAlerting(d, v, p, &cfg.Alerting) },
 	})
 	policies := policy.Decode(d, policiesNode, "policies")
 	if sourcesNode == nil {
@@ -356,6 +391,45 @@ func decodeMetrics(d *strictyaml.Decoder, n *yaml.Node, path string, m *Metrics)
 				d.Errorf(v, p, "must not be negative")
 			}
 		},
+	})
+}
+
+func decodeAlerting(d *strictyaml.Decoder, n *yaml.Node, path string, a *Alerting) {
+	positive := func(v *yaml.Node, p string, dst *time.Duration) {
+		if d.Duration(v, p, dst) && *dst <= 0 {
+			d.Errorf(v, p, "must be positive")
+		}
+	}
+	d.Fields(n, path, map[string]func(*yaml.Node, string){
+		"alertmanagers": func(v *yaml.Node, p string) {
+			d.Seq(v, p, func(_ int, v *yaml.Node, p string) {
+				var s string
+				if !d.String(v, p, &s) {
+					return
+				}
+				u, err := url.Parse(s)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					d.Errorf(v, p, "%q is not an Alertmanager address: want http(s)://host:port", s)
+					return
+				}
+				if u.User != nil {
+					d.Errorf(v, p, "credentials in the address are refused: they would show in logs")
+					return
+				}
+				a.Alertmanagers = append(a.Alertmanagers, strings.TrimSuffix(s, "/"))
+			})
+		},
+		"resend_interval": func(v *yaml.Node, p string) { positive(v, p, &a.ResendInterval) },
+		"lead_time":       func(v *yaml.Node, p string) { positive(v, p, &a.LeadTime) },
+		"lead_times": func(v *yaml.Node, p string) {
+			a.LeadTimes = map[string]time.Duration{}
+			d.Map(v, p, func(tier string, _, v *yaml.Node) {
+				var dur time.Duration
+				positive(v, strictyaml.Join(p, tier), &dur)
+				a.LeadTimes[tier] = dur
+			})
+		},
+		"write_back": func(v *yaml.Node, p string) { d.Bool(v, p, &a.WriteBack) },
 	})
 }
 

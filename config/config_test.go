@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,18 @@ func TestGood(t *testing.T) {
 	}
 	if cfg.Metrics != (Metrics{ByCustomer: true, PerCase: true, MaxCaseSeries: 50}) {
 		t.Errorf("metrics = %+v", cfg.Metrics)
+	}
+	wantAl := Alerting{Alertmanagers: []string{"http://am-0:9093", "https://am-1.example.com"}, ResendInterval: 30 * time.Second,
+		LeadTime: DefaultLeadTime, LeadTimes: map[string]time.Duration{"premium": 30 * time.Minute}, WriteBack: true}
+	if al := cfg.Alerting; !slices.Equal(al.Alertmanagers, wantAl.Alertmanagers) || al.ResendInterval != wantAl.ResendInterval ||
+		al.LeadTime != wantAl.LeadTime || !maps.Equal(al.LeadTimes, wantAl.LeadTimes) || al.WriteBack != wantAl.WriteBack {
+		t.Errorf("alerting = %+v, want %+v", al, wantAl)
+	}
+	if got := cfg.Alerting.LeadTimeOf("premium"); got != 30*time.Minute {
+		t.Errorf("premium lead time %s, want 30m", got)
+	}
+	if got := cfg.Alerting.LeadTimeOf("basic"); got != DefaultLeadTime {
+		t.Errorf("basic lead time %s, want the default", got)
 	}
 	// The objectives given replace the defaults whole.
 	if want := map[string]float64{"premium": 0.995, "basic": 0.9}; !maps.Equal(cfg.Report.Objectives, want) {

@@ -31,6 +31,16 @@ type Source interface {
 	Window(ctx context.Context, from, to time.Time) ([]sla.Case, error)
 }
 
+// Noter is a source that can write an internal note on a case: the
+// alerting bridge's write-back (POST /alertmanager/webhook). The note is
+// never shown to the customer where the ticket system can keep it from
+// them (an internal comment, a private note, a work note).
+type Noter interface {
+	// Note adds text to the case of id (sla.Case.ID as the source gives
+	// it). An error names the case, never a credential.
+	Note(ctx context.Context, id, text string) error
+}
+
 // Batch is the outcome of one Sync.
 type Batch struct {
 	// Cases are new or changed cases; when Full, every case.
