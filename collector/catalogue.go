@@ -110,6 +110,10 @@ func MetricNames() []string {
 		"support_sla_config_last_reload_successful",
 		"support_sla_config_last_reload_success_timestamp_seconds",
 		"support_sla_exporter_build_info",
+		"support_sla_bridge_alerts_sent_total",
+		"support_sla_bridge_errors_total",
+		"support_sla_bridge_pending_alerts",
+		"support_sla_writeback_notes_total",
 	}
 }
 

@@ -144,6 +144,10 @@ func TestMetricNames(t *testing.T) {
 		"support_sla_config_last_reload_successful":                true,
 		"support_sla_config_last_reload_success_timestamp_seconds": true,
 		"support_sla_exporter_build_info":                          true,
+		"support_sla_bridge_alerts_sent_total":                     true,
+		"support_sla_bridge_errors_total":                          true,
+		"support_sla_bridge_pending_alerts":                        true,
+		"support_sla_writeback_notes_total":                        true,
 	}
 	listed := map[string]bool{}
 	for _, n := range MetricNames() {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 
+	"github.com/support-sla/support_sla_exporter/bridge"
 	"github.com/support-sla/support_sla_exporter/collector"
 	"github.com/support-sla/support_sla_exporter/config"
 	"github.com/support-sla/support_sla_exporter/poller"
@@ -40,6 +41,8 @@ type Exporter struct {
 	requests  *prometheus.CounterVec
 	reloadOK  prometheus.Gauge
 	reloadAt  prometheus.Gauge
+	writeBack *writeBack // POST /alertmanager/webhook
+	bridgeM   *bridge.Metrics
 
 	mu   sync.Mutex // serialises Start and reloads
 	run  context.Context
@@ -50,6 +53,7 @@ type Exporter struct {
 type live struct {
 	cfg     *config.Config
 	pollers []*poller.Poller
+	bridge  *bridge.Bridge // nil without alerting.alertmanagers
 	cancel  context.CancelFunc
 }
 
@@ -67,11 +71,13 @@ func New(o Options) (*Exporter, error) {
 		registry:  prometheus.NewRegistry(),
 		durations: collector.NewPollDurations(),
 		requests:  collector.NewRequests(),
+		bridgeM:   bridge.NewMetrics(),
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "support_sla_config_last_reload_successful",
 			Help: "1 if the last configuration reload succeeded; after a failed one, the previous configuration keeps running."}),
 		reloadAt: prometheus.NewGauge(prometheus.GaugeOpts{Name: "support_sla_config_last_reload_success_timestamp_seconds",
 			Help: "When the configuration was last loaded successfully."}),
 	}
+	e.writeBack = newWriteBack(e)
 	cfg, err := e.load()
 	if err != nil {
 		return nil, err
@@ -81,11 +87,12 @@ func New(o Options) (*Exporter, error) {
 	e.reloadAt.Set(float64(o.Now().Unix()))
 	e.registry.MustRegister(
 		collector.New(e.state, o.Now),
-		e.durations, e.requests, e.reloadOK, e.reloadAt,
+		e.durations, e.requests, e.reloadOK, e.reloadAt, e.writeBack.notes,
 		versioncollector.NewCollector("support_sla_exporter"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	e.registry.MustRegister(e.bridgeM.Collectors()...)
 	return e, nil
 }
 
@@ -120,23 +127,49 @@ func (e *Exporter) Start(ctx context.Context) {
 }
 
 // startLocked starts the pollers of cfg; those of sources that prev also
-// had start from its cached cases.
+// had start from its cached cases. With alerting.alertmanagers, a new
+// alerting bridge starts too, told of each poll, and takes over the alerts
+// of prev's once that one has stopped.
 func (e *Exporter) startLocked(cfg *config.Config, prev *live) *live {
 	ctx, cancel := context.WithCancel(e.run)
 	l := &live{cfg: cfg, cancel: cancel}
 	old := map[string]*poller.Poller{}
+	var oldBridge *bridge.Bridge
 	if prev != nil {
 		for _, p := range prev.pollers {
 			old[p.Name()] = p
 		}
+		oldBridge = prev.bridge
 	}
 	for _, s := range cfg.Sources {
-		p := poller.New(poller.Config{
+		var p *poller.Poller
+		p = poller.New(poller.Config{
 			Name: s.Name, Interval: s.Interval, Source: s.Source, Evaluator: s.Evaluator,
 			Logger: e.opts.Logger.With("source_name", s.Name), Now: e.opts.Now,
 			Durations: e.durations.WithLabelValues(s.Name),
+			OnPublish: func() {
+				if l.bridge != nil {
+					l.bridge.Update(p)
+				}
+			},
 		}, old[s.Name])
 		l.pollers = append(l.pollers, p)
+	}
+	if len(cfg.Alerting.Alertmanagers) > 0 {
+		posters, err := bridge.Posters(cfg.Alerting.Alertmanagers)
+		if err != nil {
+			e.opts.Logger.Error("The alerting bridge is off", "err", err)
+		} else {
+			srcs := make([]bridge.Source, len(l.pollers))
+			for i, p := range l.pollers {
+				srcs[i] = p
+			}
+			l.bridge = bridge.New(bridge.Config{Alerting: cfg.Alerting, Sources: srcs, Posters: posters,
+				Metrics: e.bridgeM, Logger: e.opts.Logger.With("component", "bridge")}, oldBridge)
+			go l.bridge.Run(ctx)
+		}
+	}
+	for _, p := range l.pollers {
 		go p.Run(ctx)
 	}
 	return l

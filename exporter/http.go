@@ -17,8 +17,8 @@ import (
 	"github.com/support-sla/support_sla_exporter/sla"
 )
 
-// Handler serves /metrics, the landing page, /cases, /-/healthy, /-/ready
-// and POST /-/reload.
+// Handler serves /metrics, the landing page, /cases, /-/healthy, /-/ready,
+// POST /-/reload and POST /alertmanager/webhook.
 func (e *Exporter) Handler(version string) (http.Handler, error) {
 	landing, err := web.NewLandingPage(web.LandingConfig{
 		Name:        "Support SLA Exporter",
@@ -42,6 +42,8 @@ func (e *Exporter) Handler(version string) (http.Handler, error) {
 	}))
 	mux.Handle("/", landing)
 	mux.HandleFunc("/cases", e.serveCases)
+	// Answers 404 while alerting.write_back is off (a reload may turn it on).
+	mux.Handle(WebhookPath, e.writeBack)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy.")
 	})

@@ -45,6 +45,9 @@ type Config struct {
 	Now func() time.Time
 	// Durations observes each poll's duration, in seconds; may be nil.
 	Durations prometheus.Observer
+	// OnPublish, when set, is called after each successful poll has
+	// published its cases, in the polling goroutine: it must not block.
+	OnPublish func()
 }
 
 // Poller polls one source. Its methods are safe for concurrent use.
@@ -154,6 +157,9 @@ func (p *Poller) Poll(ctx context.Context) error {
 	next.Cases = merge(old.Cases, b, end)
 	p.cursor = b.Cursor
 	p.snap.Store(next)
+	if p.cfg.OnPublish != nil {
+		p.cfg.OnPublish()
+	}
 	for _, pr := range b.Problems {
 		log.Warn("Skipped a record", "err", pr)
 	}

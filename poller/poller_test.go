@@ -602,3 +602,24 @@ func TestPollTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestOnPublish: the hook runs after each successful poll, with the new
+// cases already published, and not after a failed one.
+func TestOnPublish(t *testing.T) {
+	src := &scripted{steps: []step{
+		{batch: sources.Batch{Full: true, Cases: []sla.Case{open("A", 1)}, Cursor: "c1"}},
+		{err: errors.New("down")},
+		{batch: sources.Batch{Cases: []sla.Case{open("B", 2)}, Cursor: "c2"}},
+	}}
+	var p *Poller
+	var seen [][]string
+	p = New(Config{Name: "test", Interval: time.Hour, Source: src, Evaluator: evaluator, Now: stepping(testAt),
+		OnPublish: func() { seen = append(seen, ids(p.Snapshot().Cases)) }}, nil)
+	for range 3 {
+		_ = p.Poll(context.Background())
+	}
+	want := [][]string{{"A/1"}, {"A/1", "B/2"}}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("OnPublish saw %v, want %v", seen, want)
+	}
+}

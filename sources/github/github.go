@@ -575,6 +575,7 @@ func pages[T any](ctx context.Context, s *source, path string, stop func([]T) bo
 }
 
 type comment struct {
+	Body              string    `json:"body"`
 	User              *user     `json:"user"`
 	AuthorAssociation string    `json:"author_association"`
 	CreatedAt         time.Time `json:"created_at"`
@@ -781,7 +782,7 @@ func (s *source) firstResponse(ctx context.Context, repo, id string, is issue) (
 	}
 	err := pages(ctx, s, fmt.Sprintf("/repos/%s/issues/%d/comments", repo, is.Number), func(p []comment) bool {
 		for _, c := range p {
-			if !slices.Contains(s.responders, c.AuthorAssociation) || (c.User != nil && c.User.Login == author) {
+			if !slices.Contains(s.responders, c.AuthorAssociation) || (c.User != nil && c.User.Login == author) || isNote(c.Body) {
 				continue
 			}
 			if fr.IsZero() || c.CreatedAt.Before(fr) {

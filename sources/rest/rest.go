@@ -195,6 +195,10 @@ type Request struct {
 	Path   string // relative to the base URL, or absolute (a next-page link)
 	Query  url.Values
 	Body   any // JSON-encoded when not nil
+	// Once marks a write that adds something (a note): a server error or
+	// a lost answer may come after the server acted, so only rate-limit
+	// answers, given before it acts, are retried.
+	Once bool
 }
 
 // Do sends a request, paced and retried, and decodes a JSON answer into out
@@ -244,7 +248,8 @@ func (c *Client) Do(ctx context.Context, req Request, out any) (http.Header, err
 			}
 			return resp.Header(), nil
 		}
-		if !retry || attempt >= c.o.MaxRetries {
+		rateLimited := resp != nil && (resp.StatusCode() == http.StatusTooManyRequests || limited403(resp))
+		if !retry || attempt >= c.o.MaxRetries || req.Once && !rateLimited {
 			return nil, err
 		}
 		if wait == 0 {

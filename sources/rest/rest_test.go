@@ -362,3 +362,26 @@ func TestPlainHTTPCredentialsWarnedOnce(t *testing.T) {
 		t.Errorf("the log repeats resty's warning or shows the secret:\n%s", out)
 	}
 }
+
+// A write marked Once is not sent again after a server error (the server
+// may have acted), but is after a rate limit (it did not).
+func TestOnceRetriesOnlyRateLimits(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []http.HandlerFunc
+		calls int
+		fails bool
+	}{
+		{"server error", []http.HandlerFunc{status(502, nil, "bad gateway"), ok(`{}`)}, 1, true},
+		{"rate limited", []http.HandlerFunc{status(429, map[string]string{"Retry-After": "2"}, ""), ok(`{}`)}, 2, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, s, _, _ := newTest(t, Options{}, tt.steps...)
+			_, err := c.Do(context.Background(), Request{Method: http.MethodPost, Path: "/notes", Body: map[string]string{"body": "x"}, Once: true}, nil)
+			if (err != nil) != tt.fails || len(s.calls) != tt.calls {
+				t.Errorf("err %v, %d requests; want failure %v, %d requests", err, len(s.calls), tt.fails, tt.calls)
+			}
+		})
+	}
+}

@@ -7,7 +7,7 @@
 // authentication (the key as user, any password) and its 401 body, and
 // faults a test can inject (429 with Retry-After, 5xx, malformed JSON).
 // The data set can be changed between polls; every request is counted by
-// path.
+// path. The write endpoint is the ticket's notes (notes.go).
 package freshdeskfake
 
 import (
@@ -97,6 +97,9 @@ type Server struct {
 	tickets          map[int64]*Ticket
 	companies        map[int64]string
 	fakeapi.Recorder // Inject, Requests, ResetCounts
+	// notes are the notes written through NotesPath (notes.go).
+	notes     []Note
+	denyNotes bool
 }
 
 // New makes an empty fake accepting apiKey.
@@ -206,6 +209,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			writeJSON(w, f.Code, map[string]string{"code": "internal_error", "message": "We're sorry, but something went wrong."})
 		}
+		return
+	}
+	if s.serveNote(w, r) {
 		return
 	}
 	if r.Method != http.MethodGet {

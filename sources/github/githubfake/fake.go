@@ -2,7 +2,8 @@
 // for tests: a repository's issues (GET /repos/{owner}/{repo}/issues with
 // state, since, sort, direction, per_page and page; pull requests mixed
 // in, as GitHub lists them), an issue's comments
-// (GET /repos/{owner}/{repo}/issues/{number}/comments) and events
+// (GET /repos/{owner}/{repo}/issues/{number}/comments, and POST there to
+// add one) and events
 // (GET /repos/{owner}/{repo}/issues/{number}/events), paged by a Link
 // header with per_page capped at 100, in the payload shapes of GitHub's
 // documentation. It checks the token (401 "Bad credentials" otherwise),
@@ -13,6 +14,7 @@
 package githubfake
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -65,6 +67,7 @@ type Issue struct {
 type comment struct {
 	id          int64
 	user, assoc string
+	body        string // "Me too" when empty
 	at          time.Time
 }
 
@@ -91,6 +94,9 @@ type Server struct {
 	Limit int
 	// Now is the fake's clock: the rate-limit window resets on it.
 	Now func() time.Time
+	// NoteUser and NoteAssociation are who a comment POSTed with the
+	// token is written as (the token's user): "sla-bot", MEMBER by default.
+	NoteUser, NoteAssociation string
 	// OnRequest, when set, sees each request before it is answered
 	// (outside the fake's lock: it may change the data).
 	OnRequest func(*http.Request)
@@ -304,6 +310,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			writeJSON(w, f.Code, map[string]string{"message": http.StatusText(f.Code)})
 		}
+		return
+	}
+	if r.Method == http.MethodPost {
+		s.post(w, r)
 		return
 	}
 	if r.Method != http.MethodGet {
@@ -544,7 +554,7 @@ func (s *Server) comments(w http.ResponseWriter, r *http.Request, name string, i
 			"id": c.id, "node_id": "MDEyOklzc3VlQ29tbWVudDE=",
 			"url":      fmt.Sprintf("https://api.github.com/repos/%s/issues/comments/%d", name, c.id),
 			"html_url": fmt.Sprintf("https://github.com/%s/issues/%d#issuecomment-%d", name, is.Number, c.id),
-			"body":     "Me too", "user": userJSON(c.user), "created_at": stamp(c.at), "updated_at": stamp(c.at),
+			"body":     cmp.Or(c.body, "Me too"), "user": userJSON(c.user), "created_at": stamp(c.at), "updated_at": stamp(c.at),
 			"issue_url":          fmt.Sprintf("https://api.github.com/repos/%s/issues/%d", name, is.Number),
 			"author_association": c.assoc, "performed_via_github_app": nil,
 		})
@@ -582,4 +592,62 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// post answers POST /repos/{owner}/{repo}/issues/{number}/comments: a
+// comment with the JSON body's "body", written as NoteUser at Now.
+func (s *Server) post(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	notFound := func() {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": docs, "status": "404"})
+	}
+	if len(parts) != 6 || parts[0] != "repos" || parts[3] != "issues" || parts[5] != "comments" {
+		notFound()
+		return
+	}
+	name := parts[1] + "/" + parts[2]
+	rp := s.repos[name]
+	n, err := strconv.Atoi(parts[4])
+	if rp == nil || err != nil || rp.issues[n] == nil {
+		notFound()
+		return
+	}
+	is := rp.issues[n]
+	if is.deleted {
+		writeJSON(w, http.StatusGone, map[string]string{"message": "This issue was deleted", "documentation_url": docs, "status": "410"})
+		return
+	}
+	var in struct {
+		Body *string `json:"body"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Body == nil || *in.Body == "" {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Invalid request.\n\n\"body\" wasn't supplied.", "documentation_url": docs, "status": "422"})
+		return
+	}
+	at := s.Now().UTC().Truncate(time.Second)
+	s.nextID++
+	c := comment{id: s.nextID, user: cmp.Or(s.NoteUser, "sla-bot"), assoc: cmp.Or(s.NoteAssociation, "MEMBER"), body: *in.Body, at: at}
+	is.comments = append(is.comments, c)
+	is.UpdatedAt = at
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"id": c.id, "body": c.body, "user": userJSON(c.user), "author_association": c.assoc,
+		"created_at": stamp(at), "updated_at": stamp(at),
+		"html_url": fmt.Sprintf("https://github.com/%s/issues/%d#issuecomment-%d", name, is.Number, c.id),
+	})
+}
+
+// Bodies are the bodies of an issue's comments, oldest first ("Me too"
+// for those added with Comment).
+func (s *Server) Bodies(name string, n int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repos[name]
+	if r == nil || r.issues[n] == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range r.issues[n].comments {
+		out = append(out, cmp.Or(c.body, "Me too"))
+	}
+	return out
 }

@@ -7,7 +7,8 @@
 // basic authentication (or Data Center's bearer token), answers 410 on the
 // removed /rest/api/3/search, and lets a test inject faults (429 with
 // Retry-After, 5xx, malformed JSON). The data set can be changed between
-// polls; every request is counted by path.
+// polls; every request is counted by path. The write endpoint is Jira
+// Service Management's request comment (notes.go).
 //
 // JQL is not parsed: the fake understands the clauses the jira source
 // writes (updated >= "…", created < "…", resolved is EMPTY OR resolved >=
@@ -120,6 +121,9 @@ type Server struct {
 	statuses map[string]string // name → category key (new, indeterminate, done)
 	rec      fakeapi.Recorder
 	jqls     []string
+	// notes are the comments written through RequestCommentPath (notes.go).
+	notes     []Note
+	denyNotes bool
 }
 
 // New makes a server with Jira's default workflow statuses.
@@ -237,6 +241,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			writeErr(w, f.Code, "Internal server error.")
 		}
+		return
+	}
+	if s.serveNote(w, r) {
 		return
 	}
 	if r.Method != http.MethodGet {

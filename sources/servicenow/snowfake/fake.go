@@ -8,6 +8,7 @@
 // Retry-After, 5xx, malformed JSON). Dot-walked fields such as
 // caller_id.user_name are stored on the record under that name. The data
 // set can be changed between polls; every request is counted by path.
+// The write endpoint is the record update of a journal field (notes.go).
 package snowfake
 
 import (
@@ -61,6 +62,9 @@ type Server struct {
 	index            map[string]tableIndex // by table; see candidates
 	// Queries records the sysparm_query of every request, by path.
 	queries map[string][]string
+	// notes are the journal entries written by updates (notes.go).
+	notes     []Note
+	denyNotes bool
 }
 
 // New makes an empty fake accepting the given basic credentials.
@@ -214,6 +218,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			failure(w, f.Code, "Internal server error", "Something went wrong")
 		}
+		return
+	}
+	if s.serveNote(w, r) {
 		return
 	}
 	table, ok := strings.CutPrefix(r.URL.Path, "/api/now/table/")

@@ -5,7 +5,8 @@
 // shapes of Zendesk's
 // documentation, with its authentication check, and faults a test can
 // inject (429 with Retry-After, 5xx, malformed JSON). The data set can be
-// changed between polls; every request is counted by path.
+// changed between polls; every request is counted by path. The write
+// endpoint is the ticket update that adds a comment (notes.go).
 package zendeskfake
 
 import (
@@ -100,6 +101,9 @@ type Server struct {
 	tickets          map[int64]*Ticket
 	orgs             map[int64]string
 	fakeapi.Recorder // Inject, Requests, ResetCounts
+	// notes are the comments added by ticket updates (notes.go).
+	notes     []Note
+	denyNotes bool
 }
 
 // New makes an empty fake accepting the given basic credentials.
@@ -216,6 +220,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			writeJSON(w, f.Code, map[string]string{"error": "InternalError", "description": "Something went wrong"})
 		}
+		return
+	}
+	if s.serveNote(w, r) {
 		return
 	}
 	if r.Method != http.MethodGet {

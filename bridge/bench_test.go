@@ -1,0 +1,33 @@
+package bridge
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/alertmanager/api/v2/models"
+
+	"github.com/support-sla/support_sla_exporter/sla"
+)
+
+// BenchmarkRecompute is the bridge's work when a poll publishes 10,000
+// open cases: every running target's three instants and its heap entry.
+func BenchmarkRecompute(b *testing.B) {
+	src := &fakeSource{name: "helpdesk", ev: testEvaluator(b)}
+	cases := make([]sla.Case, 10000)
+	for i := range cases {
+		cases[i] = newCase(fmt.Sprintf("C-%d", i))
+		cases[i].Created = t0.Add(-time.Duration(i) * time.Second)
+	}
+	src.set(cases...)
+	br := New(Config{Alerting: alerting, Sources: []Source{src}}, nil)
+	br.sink = func([]*models.PostableAlert) {}
+	now := t0.Add(time.Hour)
+	br.step(now)
+	b.ReportAllocs()
+	for b.Loop() {
+		br.Update(src)
+		br.step(now)
+	}
+	b.ReportMetric(float64(len(br.entries)), "targets")
+}
