@@ -3,6 +3,7 @@ package jirafake
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -25,14 +26,11 @@ type Note struct {
 func (s *Server) Notes(key string) []Note {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Note
 	is := s.find(key)
-	for _, n := range s.notes {
-		if is != nil && n.Issue == is.Key {
-			out = append(out, n)
-		}
+	if is == nil {
+		return nil
 	}
-	return out
+	return slices.DeleteFunc(slices.Clone(s.notes), func(n Note) bool { return n.Issue != is.Key })
 }
 
 // DenyNotes makes the endpoint refuse comments with 403, as Jira does for

@@ -3,6 +3,7 @@ package snowfake
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -20,13 +21,7 @@ type Note struct {
 func (s *Server) Notes(sysID string) []Note {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Note
-	for _, n := range s.notes {
-		if n.SysID == sysID {
-			out = append(out, n)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(s.notes), func(n Note) bool { return n.SysID != sysID })
 }
 
 // DenyNotes makes updates answer 403, as ServiceNow does when an ACL keeps

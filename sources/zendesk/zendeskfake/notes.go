@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,13 +23,7 @@ type Note struct {
 func (s *Server) Notes(id int64) []Note {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Note
-	for _, n := range s.notes {
-		if n.Ticket == id {
-			out = append(out, n)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(s.notes), func(n Note) bool { return n.Ticket != id })
 }
 
 // DenyNotes makes ticket updates answer 403, as Zendesk does for a user
