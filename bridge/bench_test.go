@@ -24,10 +24,18 @@ func BenchmarkRecompute(b *testing.B) {
 	br.sink = func([]*models.PostableAlert) {}
 	now := t0.Add(time.Hour)
 	br.step(now)
+	// Both targets of every case run: a recompute that lost some would
+	// measure less work than a poll makes.
+	if want := 2 * len(cases); len(br.entries) != want {
+		b.Fatalf("%d targets scheduled, want %d", len(br.entries), want)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		br.Update(src)
 		br.step(now)
+	}
+	if want := 2 * len(cases); len(br.entries) != want {
+		b.Fatalf("after recomputing, %d targets scheduled, want %d", len(br.entries), want)
 	}
 	b.ReportMetric(float64(len(br.entries)), "targets")
 }
