@@ -63,13 +63,7 @@ func TestBridgeE2E(t *testing.T) {
 	hooks := &timedRecorder{}
 	hookSrv := httptest.NewServer(hooks)
 	t.Cleanup(hookSrv.Close)
-	amFile := filepath.Join(dir, "alertmanager.yml")
-	writeFile(t, amFile, testAlertmanagerConfig(t, alerts.Alertmanager, hookSrv.URL))
-	amAddr := freeAddr(t)
-	startProcess(t, dir, "alertmanager", amBin, "--config.file="+amFile,
-		"--storage.path="+filepath.Join(dir, "am"), "--web.listen-address="+amAddr,
-		"--cluster.listen-address=")
-	waitReady(t, "alertmanager", "http://"+amAddr+"/-/ready")
+	amAddr := startAlertmanager(t, dir, amBin, hookSrv.URL)
 
 	// The exporter starts with no case; Prometheus, when installed,
 	// scrapes it and evaluates the shipped rules every second, for the

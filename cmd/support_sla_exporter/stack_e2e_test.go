@@ -70,13 +70,7 @@ func TestStackE2E(t *testing.T) {
 	hooks := &webhookRecorder{}
 	hookSrv := httptest.NewServer(hooks)
 	t.Cleanup(hookSrv.Close)
-	amFile := filepath.Join(dir, "alertmanager.yml")
-	writeFile(t, amFile, testAlertmanagerConfig(t, alerts.Alertmanager, hookSrv.URL))
-	amAddr := freeAddr(t)
-	startProcess(t, dir, "alertmanager", amBin, "--config.file="+amFile,
-		"--storage.path="+filepath.Join(dir, "am"), "--web.listen-address="+amAddr,
-		"--cluster.listen-address=") // no gossip listener
-	waitReady(t, "alertmanager", "http://"+amAddr+"/-/ready")
+	amAddr := startAlertmanager(t, dir, amBin, hookSrv.URL)
 
 	// Prometheus.
 	writeFile(t, filepath.Join(dir, "rules.yml"), testRules(t, alerts.Rules))
@@ -671,4 +665,19 @@ func checkVariables(t *testing.T, prom promAPI, variables []dashboards.Variable)
 			t.Errorf("dashboard %s, variable %s: no values\nlabel_values(%s, %s)", v.Dashboard, v.Name, v.Match, v.Label)
 		}
 	}
+}
+
+// startAlertmanager runs the real Alertmanager on alerts/alertmanager.yml
+// with its receivers pointed at hooksURL (testAlertmanagerConfig), no
+// gossip listener, and returns its address once it is ready.
+func startAlertmanager(t *testing.T, dir, bin, hooksURL string) string {
+	t.Helper()
+	amFile := filepath.Join(dir, "alertmanager.yml")
+	writeFile(t, amFile, testAlertmanagerConfig(t, alerts.Alertmanager, hooksURL))
+	addr := freeAddr(t)
+	startProcess(t, dir, "alertmanager", bin, "--config.file="+amFile,
+		"--storage.path="+filepath.Join(dir, "am"), "--web.listen-address="+addr,
+		"--cluster.listen-address=")
+	waitReady(t, "alertmanager", "http://"+addr+"/-/ready")
+	return addr
 }
