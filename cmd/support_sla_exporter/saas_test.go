@@ -95,10 +95,13 @@ type saasSource struct {
 	// serve starts the fake holding saasScenarios and returns the
 	// source's keys (YAML, indented as an item of `sources:`) besides
 	// name, type and policy; secrets go through t.Setenv.
-	serve func(t *testing.T) string
+	serve func(t *testing.T) (keys string, notes noteCount)
 	// key is the `key` of the case of scenario n (1-based) in the output.
 	key func(n int) string
 }
+
+// noteCount is how many notes the fake holds on case id (sla.Case.ID).
+type noteCount func(id string) int
 
 // serveFake closes srv when the test ends and returns its address.
 func serveFake(t *testing.T, srv *httptest.Server) string {
@@ -116,7 +119,7 @@ var saasSources = []saasSource{{
 	// public (jsdPublic) comment by someone other than the reporter.
 	name: "jira",
 	key:  func(n int) string { return "SUP-" + strconv.Itoa(n) },
-	serve: func(t *testing.T) string {
+	serve: func(t *testing.T) (string, noteCount) {
 		const email, token = "sla-bot@example.com", "jira-s3cret"
 		t.Setenv("SAAS_JIRA_TOKEN", token)
 		f := jirafake.New(email, token)
@@ -157,7 +160,7 @@ var saasSources = []saasSource{{
 			f.Put(is)
 		}
 		return "    url: " + url + "\n    email: " + email + "\n    token: ${SAAS_JIRA_TOKEN}\n" +
-			"    mapping:\n      customer_field: customfield_10002\n"
+			"    mapping:\n      customer_field: customfield_10002\n", func(id string) int { return len(f.Notes(id)) }
 	},
 }, {
 	// Zendesk: the customer is the ticket's organization (the default),
@@ -168,7 +171,7 @@ var saasSources = []saasSource{{
 	// by someone other than the requester.
 	name: "zendesk",
 	key:  func(n int) string { return strconv.Itoa(100 + n) },
-	serve: func(t *testing.T) string {
+	serve: func(t *testing.T) (string, noteCount) {
 		const email, token = "sla-bot@example.com", "zendesk-s3cret"
 		const agent = int64(900)
 		t.Setenv("SAAS_ZENDESK_TOKEN", token)
@@ -200,7 +203,7 @@ var saasSources = []saasSource{{
 				f.Change(id, sc.resolved, agent, "status", "solved")
 			}
 		}
-		return "    url: " + url + "\n    email: " + email + "\n    token: ${SAAS_ZENDESK_TOKEN}\n"
+		return "    url: " + url + "\n    email: " + email + "\n    token: ${SAAS_ZENDESK_TOKEN}\n", func(id string) int { return len(f.Notes(mustInt(id))) }
 	},
 }, {
 	// ServiceNow: the customer is the incident's company (the default
@@ -211,7 +214,7 @@ var saasSources = []saasSource{{
 	// note) by someone other than the caller.
 	name: "servicenow",
 	key:  func(n int) string { return fmt.Sprintf("INC00100%02d", n) },
-	serve: func(t *testing.T) string {
+	serve: func(t *testing.T) (string, noteCount) {
 		const user, password, agent = "sla.integration", "snow-s3cret", "beth.anglin"
 		t.Setenv("SAAS_SNOW_PASSWORD", password)
 		f := snowfake.New(user, password)
@@ -239,7 +242,7 @@ var saasSources = []saasSource{{
 				f.Change(id, sc.resolved, agent, "state", "6")
 			}
 		}
-		return "    url: " + url + "\n    username: " + user + "\n    password: ${SAAS_SNOW_PASSWORD}\n"
+		return "    url: " + url + "\n    username: " + user + "\n    password: ${SAAS_SNOW_PASSWORD}\n", func(id string) int { return len(f.Notes(id)) }
 	},
 }, {
 	// Freshdesk: the customer is the ticket's company, the tier comes
@@ -256,7 +259,7 @@ var saasSources = []saasSource{{
 	// source cannot show is the severity history itself.
 	name: "freshdesk",
 	key:  func(n int) string { return strconv.Itoa(100 + n) },
-	serve: func(t *testing.T) string {
+	serve: func(t *testing.T) (string, noteCount) {
 		const apiKey, agent = "freshdesk-s3cret", int64(900)
 		t.Setenv("SAAS_FRESHDESK_KEY", apiKey)
 		f := freshdeskfake.New(apiKey)
@@ -288,7 +291,7 @@ var saasSources = []saasSource{{
 				f.SetStatus(id, sc.resolved, freshdeskfake.Resolved)
 			}
 		}
-		return "    url: " + url + "\n    api_key: ${SAAS_FRESHDESK_KEY}\n"
+		return "    url: " + url + "\n    api_key: ${SAAS_FRESHDESK_KEY}\n", func(id string) int { return len(f.Notes(mustInt(id))) }
 	},
 }}
 
@@ -319,7 +322,8 @@ func saasConfig(t *testing.T, typ, keys string) string {
 func TestSaaSSourcesCases(t *testing.T) {
 	for _, src := range saasSources {
 		t.Run(src.name, func(t *testing.T) {
-			path := saasConfig(t, src.name, src.serve(t))
+			keys, _ := src.serve(t)
+			path := saasConfig(t, src.name, keys)
 			code, out, errOut := runMain(t, "--config.file="+path, "cases", "--format=json", "--at=2026-03-03T14:00:00Z")
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +93,60 @@ func TestWriteBackServe(t *testing.T) {
 	}
 	if strings.Contains(s.stderr.String(), token) || strings.Contains(s.stderr.String(), password) {
 		t.Errorf("the log holds a secret:\n%s", s.stderr)
+	}
+}
+
+// mustInt is a numeric case id.
+func mustInt(id string) int64 {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
+
+// TestWriteBackSaaS: through the webhook, an alert on a case of each SaaS
+// source writes one note on its fake, and the next notification of the
+// same alert none.
+func TestWriteBackSaaS(t *testing.T) {
+	for _, src := range saasSources {
+		t.Run(src.name, func(t *testing.T) {
+			keys, notes := src.serve(t)
+			path := saasConfig(t, src.name, keys)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, append(b, "alerting: {write_back: true}\n"...), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// The id of the case of the first scenario, as the source gives it.
+			code, out, errOut := runMain(t, "--config.file="+path, "cases", "--format=json", "--at=2026-03-03T14:00:00Z")
+			if code != 0 {
+				t.Fatalf("cases: exit %d: %s", code, errOut)
+			}
+			var id string
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				var l caseLine
+				if err := json.Unmarshal([]byte(line), &l); err == nil && l.Key == src.key(1) {
+					id = l.Case
+					break
+				}
+			}
+			if id == "" {
+				t.Fatalf("no case with key %s:\n%s", src.key(1), out)
+			}
+			e, srv := wbServer(t, path)
+			alert := wbAlert("firing", src.name, id, "5aa5", fixedNow(), fixedNow().Add(15*time.Minute))
+			for i := 1; i <= 2; i++ {
+				wbNotify(t, srv.URL, alert)
+				if n := notes(id); n != 1 {
+					t.Errorf("after notification %d: %d notes on case %s, want 1", i, n, id)
+				}
+			}
+			if n := wbNotesWritten(t, e, src.name); n != 1 {
+				t.Errorf("support_sla_writeback_notes_total{result=written} = %v, want 1", n)
+			}
+		})
 	}
 }
